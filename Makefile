@@ -1,0 +1,80 @@
+# cloudshift.migration — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COLLECTION_LINK := .ansible/collections/ansible_collections/cloudshift/migration
+APT_PACKAGES := haproxy wrk socat openssl curl iproute2 rsync git
+PYTEST_ARGS ?=
+
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup deps venv up down demo test unit integration lint sanity molecule bench clean
+
+help:
+	@echo "make demo   set everything up, bring up the local environment, walk application-01 0 -> 1 -> 25 -> 50 -> 100"
+	@echo "make test   set everything up and run the whole suite (unit, integration, lint, sanity, molecule)"
+	@echo "make up     start the local environment (upstreams + HAProxy); make down stops it"
+	@echo "make bench  run the benchmarks (results in docs/benchmarks.md)"
+
+setup: deps venv
+
+# System packages (Debian/Ubuntu): installed only when missing; needs root.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "need root to apt-get install$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.installed $(COLLECTION_LINK)
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+up: setup
+	$(BIN)/python scripts/democtl start
+	$(BIN)/ansible-playbook playbooks/site.yml
+
+down:
+	@if [ -x $(BIN)/ansible-playbook ]; then $(BIN)/ansible-playbook playbooks/stop.yml; fi
+	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/democtl stop; else $(PYTHON) scripts/democtl stop; fi
+
+demo: up
+	$(BIN)/python scripts/demo.py --app application-01 --steps 0,1,25,50,100
+
+unit: setup
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: setup
+	$(BIN)/python -m pytest tests/integration -q $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ansible-lint --profile production
+
+sanity: setup
+	$(BIN)/python scripts/sanity.py
+
+molecule: setup
+	cd extensions && ../$(BIN)/molecule test --all
+
+test: setup
+	$(BIN)/python -m pytest tests -q $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory lint sanity molecule
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean: down
+	rm -rf .run

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation of every name that is sent to HAProxy's runtime API or used in a path.
+
+The runtime API splits commands on ';' and newlines and arguments on spaces, and
+treats backslash as an escape: a name holding any of them could inject a command.
+HAProxy itself only accepts [A-Za-z0-9_.:-] in proxy and server names.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+NAME_PATTERN = re.compile(r"\A[A-Za-z0-9_.:-]{1,128}\Z")
+FORBIDDEN_DESCRIPTIONS = (
+    (";", "a ';' (command separator)"),
+    ("\n", "a newline"),
+    ("\r", "a carriage return"),
+    ("\\", "a backslash"),
+    (" ", "a space"),
+    ("\t", "a tab"),
+)
+
+
+class ValidationError(ValueError):
+    pass
+
+
+def describe_bad_name(name):
+    """Why a name is refused, or None when it is fine."""
+    if not isinstance(name, str):
+        return "it is a %s, not a string" % type(name).__name__
+    if not name:
+        return "it is empty"
+    for char, description in FORBIDDEN_DESCRIPTIONS:
+        if char in name:
+            return "it contains %s" % description
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        return "it contains a control character"
+    if len(name) > 128:
+        return "it is longer than 128 characters"
+    if name in (".", "..") or not NAME_PATTERN.match(name):
+        return "only letters, digits and '_', '.', ':', '-' are allowed"
+    return None
+
+
+def validate_name(name, kind):
+    """Raise ValidationError naming the value when name is not safe to send to HAProxy."""
+    reason = describe_bad_name(name)
+    if reason:
+        raise ValidationError("invalid %s name %r: %s" % (kind, name, reason))
+    return name

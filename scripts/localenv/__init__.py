@@ -1,0 +1,1 @@
+"""Embedded local environment of cloudshift.migration: PKI, upstream servers, democtl."""
