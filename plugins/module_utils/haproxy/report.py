@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Operator-readable tables (pure functions)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+STEP_COLUMNS = ("node", "app", "step", "share", "up share", "server", "side", "weight", "state", "last check")
+
+
+def format_share(value):
+    if value is None or value == "":
+        return "-"
+    try:
+        return "%.1f%%" % float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def format_check(server):
+    status = server.get("check_status") or ""
+    code = server.get("check_code")
+    duration = server.get("check_duration")
+    text = status
+    if code not in (None, ""):
+        text += "/%s" % code
+    if duration not in (None, ""):
+        text += " in %sms" % duration
+    return text or "-"
+
+
+def format_state(server):
+    state = server.get("status") or "-"
+    if server.get("backup"):
+        state += " (backup)"
+    return state
+
+
+def _step_text(report):
+    previous, step = report.get("previous_step"), report.get("step")
+    if previous in (None, "") or str(previous) == str(step):
+        return str(step)
+    return "%s -> %s" % (previous, step)
+
+
+def render_table(header, rows):
+    widths = [len(title) for title in header]
+    for row in rows:
+        widths = [max(width, len(cell)) for width, cell in zip(widths, row)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+             for line in [header] + rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
+def step_table(reports):
+    """Lines of a table: one row per server, node/app/step/share on each node's first row."""
+    rows = []
+    for report in reports:
+        if not isinstance(report, dict):
+            continue
+        servers = report.get("servers") or [{}]
+        for index, server in enumerate(servers):
+            head = [str(report.get("node", "-")), str(report.get("app", "-")), _step_text(report),
+                    format_share(report.get("share")), format_share(report.get("effective_share"))]
+            if index:
+                head = [""] * len(head)
+            rows.append(head + [str(server.get("name", "-")), str(server.get("side", "-")),
+                                str(server.get("weight", "-")), format_state(server), format_check(server)])
+    return render_table(list(STEP_COLUMNS), rows)

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Send real requests through HAProxy and count who served them (X-Backend-Server).
+
+Used by `make demo`, the integration tests and the benchmarks:
+
+    python scripts/traffic.py --host application-01.6play.fr --count 2000 [--url http://127.0.0.1:8080/]
+"""
+
+import argparse
+import collections
+import http.client
+import json
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+
+class TrafficResult:
+    def __init__(self):
+        self.by_server = collections.Counter()
+        self.by_status = collections.Counter()
+        self.errors = collections.Counter()
+        self.sent = 0
+        self.lock = threading.Lock()
+
+    def merge(self, other):
+        with self.lock:
+            self.by_server.update(other.by_server)
+            self.by_status.update(other.by_status)
+            self.errors.update(other.errors)
+            self.sent += other.sent
+
+    @property
+    def failed(self):
+        """Requests that did not get a 2xx/3xx answer (HTTP errors and socket errors)."""
+        return sum(self.errors.values()) + sum(n for status, n in self.by_status.items() if status >= 400)
+
+    def share(self, predicate):
+        """Percent of answered requests whose X-Backend-Server satisfies predicate."""
+        answered = sum(self.by_server.values())
+        if not answered:
+            return None
+        return 100.0 * sum(n for name, n in self.by_server.items() if predicate(name)) / answered
+
+    def as_dict(self):
+        return {"sent": self.sent, "by_server": dict(self.by_server),
+                "by_status": {str(k): v for k, v in self.by_status.items()},
+                "errors": dict(self.errors), "failed": self.failed}
+
+
+def _connection(parsed, timeout):
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if parsed.scheme == "https":
+        return http.client.HTTPSConnection(parsed.hostname, port, timeout=timeout)
+    return http.client.HTTPConnection(parsed.hostname, port, timeout=timeout)
+
+
+def send(url, host, count, path="/", timeout=5.0, keepalive=True, result=None, stop=None):
+    """Send count requests (keep-alive by default); return a TrafficResult."""
+    parsed = urllib.parse.urlsplit(url)
+    result = result or TrafficResult()
+    conn = None
+    for _ in range(count):
+        if stop is not None and stop.is_set():
+            break
+        if conn is None:
+            conn = _connection(parsed, timeout)
+        try:
+            conn.request("GET", path, headers={"Host": host, "Connection": "keep-alive" if keepalive else "close"})
+            response = conn.getresponse()
+            response.read()
+            server = response.getheader("X-Backend-Server") or "(none)"
+            with result.lock:
+                result.sent += 1
+                result.by_status[response.status] += 1
+                result.by_server[server] += 1
+            if not keepalive or response.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = None
+        except (OSError, http.client.HTTPException) as exc:
+            with result.lock:
+                result.sent += 1
+                result.errors[type(exc).__name__] += 1
+            conn.close()
+            conn = None
+    if conn is not None:
+        conn.close()
+    return result
+
+
+def send_concurrently(url, host, count, workers=4, **kwargs):
+    result = TrafficResult()
+    per_worker = [count // workers + (1 if i < count % workers else 0) for i in range(workers)]
+    threads = [threading.Thread(target=send, args=(url, host, n), kwargs=dict(kwargs, result=result))
+               for n in per_worker if n]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return result
+
+
+class BackgroundTraffic:
+    """Steady traffic in a thread until stopped: for proving a change drops no request."""
+
+    def __init__(self, url, host, path="/", timeout=5.0, max_requests=200000, max_seconds=120):
+        self.result = TrafficResult()
+        self._stop = threading.Event()
+        self._args = (url, host, max_requests)
+        self._kwargs = dict(path=path, timeout=timeout, result=self.result, stop=self._stop)
+        self._deadline = max_seconds
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        timer = threading.Timer(self._deadline, self._stop.set)
+        timer.start()
+        try:
+            send(*self._args, **self._kwargs)
+        finally:
+            timer.cancel()
+
+    def __enter__(self):
+        self._thread.start()
+        time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8080/")
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--path", default="/")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.count > 1000000:
+        parser.error("--count must be between 1 and 1000000, got %d" % args.count)
+    result = send_concurrently(args.url, args.host, args.count, workers=args.workers, path=args.path)
+    json.dump(result.as_dict(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0 if not result.failed else 1
+
+
+if __name__ == "__main__":
+    socket.setdefaulttimeout(10)
+    sys.exit(main())

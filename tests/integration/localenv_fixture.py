@@ -1,0 +1,129 @@
+"""The embedded local environment, brought up for the tests beside any `make up` one.
+
+Same inventory, playbooks and democtl as `make up`, with CLOUDSHIFT_RUN_DIR in a temp dir
+and every port shifted by CLOUDSHIFT_PORT_OFFSET.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+
+
+class PlaybookRun:
+    def __init__(self, completed):
+        self.returncode = completed.returncode
+        self.output = completed.stdout + completed.stderr
+        self.recap = {m.group("host"): {k: int(m.group(k)) for k in ("ok", "changed", "unreachable", "failed")}
+                      for m in RECAP.finditer(completed.stdout)}
+
+    def changed(self, host="haproxy-local"):
+        return self.recap[host]["changed"]
+
+    def __repr__(self):
+        return "PlaybookRun(rc=%s)\n%s" % (self.returncode, self.output[-6000:])
+
+
+class LocalEnv:
+    def __init__(self, run_dir, port_offset):
+        self.run_dir = str(run_dir)
+        self.port_offset = port_offset
+        self.env = dict(os.environ, CLOUDSHIFT_RUN_DIR=self.run_dir, CLOUDSHIFT_PORT_OFFSET=str(port_offset),
+                        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+                        ANSIBLE_NOCOLOR="1", PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+        self.frontend = "http://127.0.0.1:%d/" % (8080 + port_offset)
+        self.admin_socket = os.path.join(self.run_dir, "haproxy", "run", "admin.sock")
+        self.state_dir = os.path.join(self.run_dir, "haproxy", "state")
+        self.config_file = os.path.join(self.run_dir, "haproxy", "etc", "haproxy.cfg")
+
+    def playbook(self, name, *extra, check=True):
+        command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name)] + list(extra)
+        completed = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=600)
+        run = PlaybookRun(completed)
+        if check and run.returncode:
+            raise AssertionError("%s failed:\n%r" % (" ".join(command), run))
+        return run
+
+    def migrate(self, app, step, *extra, check=True):
+        return self.playbook("migrate.yml", "-e", "app=%s" % app, "-e", "step=%s" % step, *extra, check=check)
+
+    def democtl(self, *args):
+        completed = subprocess.run([os.path.join(VENV_BIN, "python"), os.path.join(ROOT, "scripts", "democtl")]
+                                   + list(args), cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120)
+        if completed.returncode:
+            raise AssertionError("democtl %s failed: %s%s" % (" ".join(args), completed.stdout, completed.stderr))
+        return completed.stdout.strip()
+
+    def hits(self, app, side):
+        return int(self.democtl("hits", app, side))
+
+    def runtime(self, command):
+        """One command on the admin socket (the tests' own reader, independent of the collection's client)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(self.admin_socket)
+            sock.sendall(command.encode() + b"\n")
+            chunks = []
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        return b"".join(chunks).decode()
+
+    def weights(self, backend):
+        """{server: current weight} read with `show stat`."""
+        lines = self.runtime("show stat").splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        weights = {}
+        for line in lines[1:]:
+            row = dict(zip(header, line.split(",")))
+            if row.get("pxname") == backend and row.get("svname") not in ("FRONTEND", "BACKEND", None):
+                weights[row["svname"]] = int(row["weight"])
+        return weights
+
+    def server_status(self, backend, server):
+        lines = self.runtime("show stat").splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        for line in lines[1:]:
+            row = dict(zip(header, line.split(",")))
+            if row.get("pxname") == backend and row.get("svname") == server:
+                return row["status"]
+        raise KeyError(server)
+
+    def wait_status(self, backend, server, prefix, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = self.server_status(backend, server)
+            if status.startswith(prefix):
+                return status
+            time.sleep(0.2)
+        raise AssertionError("%s/%s still %s after %ss (wanted %s)" % (backend, server, status, timeout, prefix))
+
+    def worker_pid(self):
+        for line in self.runtime("show info").splitlines():
+            if line.startswith("Pid:"):
+                return int(line.split(":", 1)[1])
+        raise AssertionError("no Pid in show info")
+
+    def recorded_step(self, app):
+        with open(os.path.join(self.state_dir, "apps", app + ".json")) as handle:
+            return json.load(handle)["step"]
+
+    def up(self):
+        self.democtl("start")
+        self.playbook("site.yml")
+
+    def down(self):
+        subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/stop.yml"], cwd=ROOT, env=self.env,
+                       capture_output=True, timeout=300)
+        subprocess.run([os.path.join(VENV_BIN, "python"), os.path.join(ROOT, "scripts", "democtl"), "stop"],
+                       cwd=ROOT, env=self.env, capture_output=True, timeout=120)
