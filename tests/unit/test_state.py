@@ -1,0 +1,79 @@
+import json
+import os
+
+import pytest
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import state
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
+
+
+def test_nothing_recorded_reads_as_none(tmp_path):
+    assert state.load_app_state(str(tmp_path), "application-01") is None
+    assert state.recorded_step(None) is None
+    assert state.previous_step(None) is None
+
+
+def test_record_then_load_round_trips_with_history(tmp_path):
+    first = state.with_step(None, "application-01", 1, by="alice", at="2026-01-01T00:00:00+00:00")
+    state.write_app_state(str(tmp_path), "application-01", first)
+    second = state.with_step(state.load_app_state(str(tmp_path), "application-01"), "application-01", 25, by="bob")
+    state.write_app_state(str(tmp_path), "application-01", second)
+    loaded = state.load_app_state(str(tmp_path), "application-01")
+    assert state.recorded_step(loaded) == 25
+    assert state.previous_step(loaded) == 1
+    assert [entry["step"] for entry in loaded["history"]] == [1, 25]
+    assert loaded["history"][0]["by"] == "alice"
+    assert oct(os.stat(tmp_path / "apps" / "application-01.json").st_mode & 0o777) == "0o640"
+
+
+def test_with_step_does_not_modify_its_input():
+    first = state.with_step(None, "app", 1)
+    snapshot = json.dumps(first, sort_keys=True)
+    state.with_step(first, "app", 50)
+    assert json.dumps(first, sort_keys=True) == snapshot
+
+
+def test_recording_the_same_step_keeps_the_previous_one():
+    data = state.with_step(state.with_step(None, "app", 1), "app", 25)
+    data = state.with_step(data, "app", 25)
+    assert state.previous_step(data) == 1
+
+
+def test_routes_have_their_own_steps():
+    data = state.with_step(None, "application-02", 0)
+    data = state.with_step(data, "application-02", 50, route="customers")
+    assert state.recorded_step(data) == 0
+    assert state.recorded_step(data, route="customers") == 50
+    assert state.recorded_step(data, route="critical") is None
+
+
+def test_history_is_bounded():
+    data = None
+    for step in range(state.HISTORY_LENGTH + 20):
+        data = state.with_step(data, "app", step % 101)
+    assert len(data["history"]) == state.HISTORY_LENGTH
+
+
+@pytest.mark.parametrize("name", ["a;b", "a b", "a\nb", "../etc/passwd", "", "a\\b", "a/b"])
+def test_app_names_that_could_escape_are_refused(tmp_path, name):
+    with pytest.raises(ValidationError) as error:
+        state.app_state_path(str(tmp_path), name)
+    assert repr(name) in str(error.value)
+
+
+def test_corrupt_or_foreign_state_file_is_reported(tmp_path):
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "app.json").write_text("{not json")
+    with pytest.raises(state.StateError, match="not valid JSON"):
+        state.load_app_state(str(tmp_path), "app")
+    (tmp_path / "apps" / "app.json").write_text(json.dumps({"app": "other", "step": 5}))
+    with pytest.raises(state.StateError, match="does not hold the state of app app"):
+        state.load_app_state(str(tmp_path), "app")
+
+
+def test_failed_write_leaves_previous_state_and_no_temp_file(tmp_path):
+    state.write_app_state(str(tmp_path), "app", state.with_step(None, "app", 5))
+    with pytest.raises(TypeError):
+        state.write_app_state(str(tmp_path), "app", {"app": "app", "step": object()})
+    assert state.recorded_step(state.load_app_state(str(tmp_path), "app")) == 5
+    assert os.listdir(tmp_path / "apps") == ["app.json"]
