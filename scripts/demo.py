@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make demo`: walk an app of the local environment through steps and show the measured split.
 
 For each step it runs playbooks/migrate.yml, sends real requests through HAProxy and counts
@@ -21,7 +20,7 @@ def run_step(app, step):
     command = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "playbooks/migrate.yml",
                "-e", "app=%s" % app, "-e", "step=%s" % step]
     print("\n$ ansible-playbook " + " ".join(command[1:]), flush=True)
-    completed = subprocess.run(command, cwd=ROOT)
+    completed = subprocess.run(command, cwd=ROOT, check=False)
     if completed.returncode:
         sys.exit("migrate.yml failed at step %s (exit %d)" % (step, completed.returncode))
 
@@ -46,7 +45,7 @@ def main(argv=None):
               % (step, result.sent, cloud or 0.0, result.failed, dict(result.by_server)), flush=True)
     print("\nMeasured split of %s (%d requests a step, counted from X-Backend-Server):" % (args.app, args.requests))
     print("%-6s %-9s %-12s %-8s" % ("step", "requests", "cloud share", "failed"))
-    for step, sent, cloud, failed, _ in summary:
+    for step, sent, cloud, failed, _servers in summary:
         print("%-6s %-9d %-12s %-8d" % (step, sent, "%.1f%%" % cloud if cloud is not None else "-", failed))
     return 0
 

@@ -68,6 +68,8 @@ def main():
     arguments = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_OPTIONS]
     cert = ["--cert", PIP_SETTINGS["cert"]] if "cert" in PIP_SETTINGS else []
     subprocess.check_call([sys.executable, "-m", "pip", "install"] + cert + arguments)
+    if "--no-setuptools" in sys.argv[1:]:  # ensurepip brings setuptools; get-pip would not have
+        subprocess.check_call([sys.executable, "-m", "pip", "uninstall", "-q", "-y", "setuptools"])
 
 
 if __name__ == "__main__":
@@ -150,17 +152,25 @@ def main(argv=None):
         return 2
 
     started = time.monotonic()
-    pip_version = ansible_test_pip_version()
-    settings = effective_pip_settings()
-    stand_in = write_get_pip_stand_in(pip_version, settings)
+    try:
+        pip_version = ansible_test_pip_version()
+        settings = effective_pip_settings()
+        stand_in = write_get_pip_stand_in(pip_version, settings)
+    except (ImportError, KeyError, OSError, ValueError, subprocess.CalledProcessError) as error:
+        print("sanity.py: cannot prepare the get-pip stand-in: %s" % error, file=sys.stderr)
+        return 2
     print("sanity.py: get-pip %s stand-in at %s; pip settings passed on: %s"
           % (pip_version, stand_in, json.dumps(settings)), flush=True)
 
     workdir = tempfile.mkdtemp(prefix="cloudshift-sanity-")
     collection_root = os.path.join(workdir, "ansible_collections", NAMESPACE, NAME)
     try:
-        names = collection_files()
-        copy_tree(names, collection_root)
+        try:
+            names = collection_files()
+            copy_tree(names, collection_root)
+        except (OSError, subprocess.CalledProcessError) as error:
+            print("sanity.py: cannot copy the tree to %s: %s" % (collection_root, error), file=sys.stderr)
+            return 2
         environment_choice = [] if {"--venv", "--local"} & set(ansible_test_args) else ["--local"]
         command = [ansible_test, "sanity"] + environment_choice + ["--python", PYTHON_VERSION, "--color", "no"]
         command += ansible_test_args

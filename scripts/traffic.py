@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Send real requests through HAProxy and count who served them (X-Backend-Server).
 
 Used by `make demo`, the integration tests and the benchmarks:
@@ -62,7 +61,7 @@ def send(url, host, count, path="/", timeout=5.0, keepalive=True, result=None, s
     parsed = urllib.parse.urlsplit(url)
     result = result or TrafficResult()
     conn = None
-    for _ in range(count):
+    for _request in range(count):
         if stop is not None and stop.is_set():
             break
         if conn is None:

@@ -45,11 +45,13 @@ options:
     description: Free text kept in the history with the step (for example a forced step's reason).
     type: str
 author:
-  - cloudshift founding engineers
+  - cloudshift founding engineers (@cloudshift)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 

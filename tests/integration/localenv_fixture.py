@@ -10,7 +10,6 @@ import re
 import socket
 import subprocess
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -46,7 +45,7 @@ class LocalEnv:
 
     def playbook(self, name, *extra, check=True):
         command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name)] + list(extra)
-        completed = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=600)
+        completed = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=600, check=False)
         run = PlaybookRun(completed)
         if check and run.returncode:
             raise AssertionError("%s failed:\n%r" % (" ".join(command), run))
@@ -57,7 +56,8 @@ class LocalEnv:
 
     def democtl(self, *args):
         completed = subprocess.run([os.path.join(VENV_BIN, "python"), os.path.join(ROOT, "scripts", "democtl")]
-                                   + list(args), cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120)
+                                   + list(args), cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+                                   check=False)
         if completed.returncode:
             raise AssertionError("democtl %s failed: %s%s" % (" ".join(args), completed.stdout, completed.stderr))
         return completed.stdout.strip()
@@ -124,6 +124,6 @@ class LocalEnv:
 
     def down(self):
         subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/stop.yml"], cwd=ROOT, env=self.env,
-                       capture_output=True, timeout=300)
+                       capture_output=True, timeout=300, check=False)
         subprocess.run([os.path.join(VENV_BIN, "python"), os.path.join(ROOT, "scripts", "democtl"), "stop"],
-                       cwd=ROOT, env=self.env, capture_output=True, timeout=120)
+                       cwd=ROOT, env=self.env, capture_output=True, timeout=120, check=False)
