@@ -116,7 +116,10 @@ backends:
           description: Duration of the last check in milliseconds.
           type: int
         last_check:
-          description: HAProxy's text about the last check.
+          description: The last check as HAProxy's stats page shows it (V(L7OK/200 in 1ms)), or V(null) when not checked.
+          type: str
+        last_check_info:
+          description: HAProxy's text about the last check (V(Connection refused), V(null) after a passed check).
           type: str
         seconds_since_status_change:
           description: Seconds since the last UP/DOWN change.
@@ -168,7 +171,7 @@ backends:
           check_description: Layer7 check passed
           check_code: 200
           check_duration_ms: 1
-          last_check: OK
+          last_check: L7OK/200 in 1ms
           seconds_since_status_change: 3600
           current_sessions: 0
           total_sessions: 1200

@@ -177,7 +177,10 @@ servers:
       description: Duration of the last check in milliseconds.
       type: int
     last_check:
-      description: HAProxy's text about the last check.
+      description: The last check as HAProxy's stats page shows it (V(L7OK/200 in 1ms)), or V(null) when not checked.
+      type: str
+    last_check_info:
+      description: HAProxy's text about the last check (V(Connection refused), V(null) after a passed check).
       type: str
     admin_state:
       description: Admin flags set on the server (maintenance, drain), empty when none.
@@ -195,7 +198,7 @@ servers:
       check_description: Layer7 check passed
       check_code: 200
       check_duration_ms: 1
-      last_check: OK
+      last_check: L7OK/200 in 1ms
       admin_state: []
 """
 

@@ -157,7 +157,12 @@ class RuntimeSession:
         except (IOError, OSError) as exc:
             raise SocketError(self._connect_error(exc))
         self._sock = sock
-        self.execute("prompt", expect_empty=True)
+        try:
+            self.execute("prompt", expect_empty=True)
+        except Exception:
+            self._sock = None
+            sock.close()
+            raise
         return self
 
     def _connect_error(self, exc):

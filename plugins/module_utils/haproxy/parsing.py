@@ -100,8 +100,8 @@ def parse_show_stat(text):
     reader = csv.reader(lines)
     header = next(reader)
     header[0] = header[0][2:]
-    if header[0] != "pxname":
-        raise ParseError("unexpected 'show stat' header starting with %r" % lines[0][:60])
+    if "pxname" not in header or "svname" not in header:
+        raise ParseError("'show stat' header without pxname and svname columns: %r" % lines[0][:100])
     rows = []
     for fields in reader:
         row = {}
@@ -194,6 +194,24 @@ def admin_state_description(admin_state):
     return [text for flag, text in ADMIN_STATE_FLAGS if admin_state & flag]
 
 
+def last_check_summary(stat_row):
+    """The last check as HAProxy's stats page shows it: ``L7OK/200 in 1ms``, plus its info text if any.
+
+    None when the server is not checked.
+    """
+    check_status = stat_row.get("check_status")
+    if not check_status:
+        return None
+    text = check_status
+    if stat_row.get("check_code") is not None:
+        text += "/%s" % stat_row["check_code"]
+    if stat_row.get("check_duration") is not None and stat_row["check_duration"] >= 0:
+        text += " in %sms" % stat_row["check_duration"]
+    if stat_row.get("last_chk"):
+        text += ": %s" % stat_row["last_chk"]
+    return text
+
+
 def server_summary(stat_row, weight=None):
     """The operator-facing view of one server's ``show stat`` row."""
     status = stat_row.get("status")
@@ -208,7 +226,8 @@ def server_summary(stat_row, weight=None):
         "check_description": stat_row.get("check_desc") or check_status_description(stat_row.get("check_status")),
         "check_code": stat_row.get("check_code"),
         "check_duration_ms": stat_row.get("check_duration"),
-        "last_check": stat_row.get("last_chk"),
+        "last_check": last_check_summary(stat_row),
+        "last_check_info": stat_row.get("last_chk"),
         "seconds_since_status_change": stat_row.get("lastchg"),
         "current_sessions": stat_row.get("scur"),
         "total_sessions": stat_row.get("stot"),

@@ -32,7 +32,8 @@ def _share(cloud_total, onprem_total):
 
 def _cloud_totals_near(share, onprem_total, cloud_max):
     ideal = share * onprem_total / (100.0 - share)
-    low = int(ideal)
+    # Clamped: above 256 per server, the cloud side's maximum is still a candidate (shares near 100).
+    low = min(int(ideal), cloud_max)
     for cloud_total in (low, low + 1):
         if 1 <= cloud_total <= cloud_max:
             yield cloud_total
