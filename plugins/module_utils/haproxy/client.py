@@ -36,6 +36,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.weigh
 PROMPT = b"\n> "
 DEFAULT_TIMEOUT = 5.0
 READ_SIZE = 65536
+# Well under HAProxy's 16 KB CLI buffer (a 16384-byte payload request made 2.6.12 abort).
+MAX_PAYLOAD_REQUEST_BYTES = 12000
 PERMISSION_DENIED_REPLY = "Permission denied"
 # HAProxy 2.6's replies to "show stat <name> -1 -1" and "show servers state <name>" for an unknown proxy.
 UNKNOWN_BACKEND_REPLIES = ("No such proxy.", "Can't find backend.")
@@ -114,6 +116,13 @@ def split_transcript(transcript):
         raise ParseError("transcript does not end with HAProxy's prompt: %r" % transcript[-40:])
     parts = transcript[:-len(PROMPT)].split(PROMPT)
     return [part.decode("utf-8", "replace").strip("\n") for part in parts]
+
+
+def strip_payload_markers(reply):
+    """A payload command's reply without the ``+ `` HAProxy writes for each payload line it reads."""
+    while reply.startswith("+ "):
+        reply = reply[2:]
+    return reply.strip("\n")
 
 
 def set_weight_command(backend, server, weight):
@@ -203,11 +212,36 @@ class RuntimeSession:
         """
         if "\n" in command or "\r" in command or ";" in command:
             raise ValueError("refusing to send a command holding a newline or ';': %r" % command)
+        return self._exchange(command, command.encode("utf-8") + b"\n", expect_empty)
+
+    def execute_payload(self, command, lines, expect_empty=False):
+        """Send ``<command> <<`` followed by lines (the payload, ended by an empty line); return the reply.
+
+        In interactive mode HAProxy 2.6 answers each payload line with ``+ `` before
+        the reply itself: those markers are removed. The whole request must fit
+        HAProxy's CLI buffer (tune.bufsize, 16 KB by default): 2.6.12 was seen to
+        abort on a 16384-byte request, so anything over MAX_PAYLOAD_REQUEST_BYTES is refused.
+        """
+        if "\n" in command or "\r" in command or ";" in command:
+            raise ValueError("refusing to send a command holding a newline or ';': %r" % command)
+        lines = list(lines)
+        for line in lines:
+            if not line or "\n" in line or "\r" in line:
+                raise ValueError("refusing a payload line that is empty or holds a newline: %r" % line)
+        data = ("%s <<\n%s\n\n" % (command, "\n".join(lines))).encode("utf-8")
+        if len(data) > MAX_PAYLOAD_REQUEST_BYTES:
+            raise ValueError("refusing a %d-byte request to %s: at most %d bytes fit HAProxy's CLI buffer"
+                             % (len(data), self.describe(), MAX_PAYLOAD_REQUEST_BYTES))
+        return self._exchange(command + " <<", data, expect_empty, payload=True)
+
+    def _exchange(self, command, data, expect_empty, payload=False):
         if self._sock is None:
             raise SocketError("no open connection to %s" % self.describe())
         try:
-            self._sock.sendall(command.encode("utf-8") + b"\n")
+            self._sock.sendall(data)
             reply = self._read_reply(command)
+            if payload:
+                reply = strip_payload_markers(reply)
         except socket.timeout:
             raise SocketError("timed out after %gs waiting for HAProxy's reply to '%s' on %s"
                               % (self.timeout, command, self.describe()))

@@ -20,9 +20,11 @@ def format_share(value):
 
 
 def format_check(server):
+    if server.get("last_check"):
+        return str(server["last_check"])
     status = server.get("check_status") or ""
     code = server.get("check_code")
-    duration = server.get("check_duration")
+    duration = server.get("check_duration_ms")
     text = status
     if code not in (None, ""):
         text += "/%s" % code
