@@ -19,14 +19,14 @@ description:
     a dead process or one that is not HAProxy, is ignored), then waits until the master CLI answers
     and a worker runs.
   - V(reloaded) validates O(config) with C(haproxy -c) first (nothing is touched when it is refused),
-    then reloads hitlessly (SIGUSR2 to the master: listening sockets are handed to the new worker,
+    then reloads hitlessly (SIGUSR2 to the master; listening sockets are handed to the new worker,
     the old one finishes its connections) and waits for the new worker. Fails when the master
     reports the reload failed. Starts HAProxy when it is not running.
   - V(stopped) soft-stops the master (SIGUSR1, connections are finished, bounded by the
     configuration's C(hard-stop-after)), sends SIGTERM after O(timeout), and removes the pid file.
   - V(restarted) stops then starts.
 author:
-  - cloudshift.migration contributors
+  - cloudshift founding engineers (@cloudshift)
 options:
   state:
     description: Desired state of the HAProxy instance.
@@ -69,8 +69,6 @@ attributes:
 notes:
   - On hosts managed by systemd use the C(haproxy) unit instead (the role C(cloudshift.migration.haproxy)
     chooses with its C(haproxy_service_manager) variable).
-seealso:
-  - role: cloudshift.migration.haproxy
 """
 
 EXAMPLES = r"""

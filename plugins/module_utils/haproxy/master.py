@@ -143,7 +143,7 @@ def check_config(binary, config):
     """Run `haproxy -c -f config`; raise MasterError with HAProxy's own words when it is invalid."""
     try:
         result = subprocess.run([binary, "-c", "-q", "-f", config], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
+                                stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         raise MasterError("cannot run %s -c -f %s: %s" % (binary, config, exc))
     if result.returncode != 0:
@@ -259,7 +259,7 @@ class MasterWorker(object):
         command = start_command(self.binary, self.config, self.pid_file, self.master_socket)
         try:
             result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    universal_newlines=True, timeout=self.timeout)
+                                    universal_newlines=True, timeout=self.timeout, check=False)
         except (OSError, subprocess.SubprocessError) as exc:
             raise MasterError("cannot start HAProxy (%s): %s" % (" ".join(command), exc))
         if result.returncode != 0:

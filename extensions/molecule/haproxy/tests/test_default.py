@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Testinfra checks of the molecule scenario `haproxy` (HAProxy run by the role without systemd)."""
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def paths(host):
+    variables = host.ansible.get_variables()
+    root = variables["molecule_haproxy_root"]
+    return {"root": root, "port": int(variables["molecule_haproxy_port"]),
+            "config": root + "/etc/haproxy.cfg", "admin_socket": root + "/run/admin.sock",
+            "master_socket": root + "/run/master.sock", "pid_file": root + "/run/haproxy.pid"}
+
+
+def test_haproxy_master_worker_running(host, paths):
+    master_pid = int(host.file(paths["pid_file"]).content_string.strip())
+    cmdline = host.file("/proc/%d/cmdline" % master_pid).content_string.split("\0")
+    assert "haproxy" in cmdline[0]
+    assert "-W" in cmdline and paths["config"] in cmdline
+    workers = host.check_output("pgrep -P %d" % master_pid).split()
+    assert workers, "the HAProxy master has no worker"
+
+
+def test_sockets_are_private(host, paths):
+    for socket_path in (paths["admin_socket"], paths["master_socket"]):
+        socket_file = host.file(socket_path)
+        assert socket_file.is_socket
+        assert socket_file.mode == 0o600
+
+
+def test_config_holds_the_backend(host, paths):
+    config = host.file(paths["config"])
+    assert config.contains("^backend molecule-app$")
+    assert config.contains("server cloud-molecule-app 127.0.0.1:19502 check ssl verify required")
+    assert config.contains("weight 10$")
+    assert host.run("haproxy -c -q -f %s" % paths["config"]).rc == 0
+
+
+def test_frontend_listening_and_answering(host, paths):
+    assert host.socket("tcp://127.0.0.1:%d" % paths["port"]).is_listening
+    status = host.check_output(
+        "python3 -c \"import http.client as h; c = h.HTTPConnection('127.0.0.1', %d, timeout=5); "
+        "c.request('GET', '/', headers={'Host': 'nobody.example.test'}); print(c.getresponse().status)\""
+        % paths["port"])
+    assert status.strip() == "404"

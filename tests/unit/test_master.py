@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure parts of the master-worker control (no HAProxy): parsing and decisions."""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+
+import pytest
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import (
+    MasterError, MasterWorker, is_haproxy_process, master_command, new_workers, parse_pid, parse_show_proc,
+    read_pid_file, reload_outcome, start_command)
+from ansible_collections.cloudshift.migration.plugins.modules.haproxy_service import planned_action
+
+# Verbatim answers of HAProxy 2.6.12's master CLI.
+SHOW_PROC_STARTED = (
+    "#<PID>          <type>          <reloads>       <uptime>        <version>      \n"
+    "5257            master          0 [failed: 0]   0d00h10m03s     2.6.12-1+deb12u4\n"
+    "# workers\n"
+    "5258            worker          0               0d00h10m03s     2.6.12-1+deb12u4\n"
+    "# programs\n\n")
+SHOW_PROC_RELOADED = (
+    "#<PID>          <type>          <reloads>       <uptime>        <version>      \n"
+    "5257            master          1 [failed: 0]   0d00h10m19s     2.6.12-1+deb12u4\n"
+    "# workers\n"
+    "11046           worker          0               0d00h00m01s     2.6.12-1+deb12u4\n"
+    "5258            worker          1               0d00h10m19s     2.6.12-1+deb12u4\n"
+    "# programs\n\n")
+SHOW_PROC_FAILED = (
+    "#<PID>          <type>          <reloads>       <uptime>        <version>      \n"
+    "5257            master          1 [failed: 1]   0d00h10m20s     2.6.12-1+deb12u4\n"
+    "# workers\n"
+    "5258            worker          1               0d00h00m02s     2.6.12-1+deb12u4\n"
+    "# programs\n\n")
+
+
+def test_parse_show_proc():
+    parsed = parse_show_proc(SHOW_PROC_RELOADED)
+    assert parsed["master"] == {"pid": 5257, "reloads": 1, "failed": 0}
+    assert parsed["workers"] == [{"pid": 11046, "reloads": 0}, {"pid": 5258, "reloads": 1}]
+
+
+def test_parse_show_proc_refuses_garbage():
+    with pytest.raises(MasterError, match="unexpected answer"):
+        parse_show_proc("Unknown command\n")
+
+
+def test_reload_outcome():
+    before = parse_show_proc(SHOW_PROC_STARTED)
+    assert reload_outcome(before, before) == "pending"
+    assert reload_outcome(before, parse_show_proc(SHOW_PROC_RELOADED)) == "done"
+    assert reload_outcome(before, parse_show_proc(SHOW_PROC_FAILED)) == "failed"
+    assert new_workers(before, parse_show_proc(SHOW_PROC_RELOADED)) == [{"pid": 11046, "reloads": 0}]
+    assert new_workers(before, parse_show_proc(SHOW_PROC_FAILED)) == []
+
+
+@pytest.mark.parametrize("text, pid", [("1234\n", 1234), ("", None), ("0\n", None), ("abc", None),
+                                       ("-5", None), ("42\n43\n", 42)])
+def test_parse_pid(text, pid):
+    assert parse_pid(text) == pid
+
+
+def test_read_pid_file(tmp_path):
+    assert read_pid_file(str(tmp_path / "absent.pid")) is None
+    path = tmp_path / "haproxy.pid"
+    path.write_text("%d\n" % os.getpid())
+    assert read_pid_file(str(path)) == os.getpid()
+
+
+def test_stale_pid_file_is_not_a_running_master(tmp_path):
+    path = tmp_path / "haproxy.pid"
+    path.write_text("%d\n" % os.getpid())  # pytest is alive but it is not HAProxy
+    controller = MasterWorker(str(tmp_path / "haproxy.cfg"), str(path), str(tmp_path / "master.sock"))
+    assert not is_haproxy_process(os.getpid())
+    assert controller.master_pid() is None
+    assert controller.stale_pid_file()
+    assert controller.status() == {"running": False, "master_pid": None, "workers": [], "reloads": None}
+    assert controller.remove_stale_pid_file() and not path.exists()
+    assert controller.stop() is None
+
+
+def test_master_command_refuses_injection(tmp_path):
+    for command in ("show proc;reload", "show proc\nreload"):
+        with pytest.raises(MasterError, match="refusing"):
+            master_command(str(tmp_path / "master.sock"), command)
+
+
+def test_master_command_without_master(tmp_path):
+    with pytest.raises(MasterError, match="did not answer"):
+        master_command(str(tmp_path / "master.sock"), "show proc")
+
+
+def test_start_command():
+    assert start_command("haproxy", "/etc/haproxy/haproxy.cfg", "/run/haproxy/haproxy.pid", "/run/haproxy/m.sock") == [
+        "haproxy", "-W", "-D", "-f", "/etc/haproxy/haproxy.cfg", "-p", "/run/haproxy/haproxy.pid",
+        "-S", "/run/haproxy/m.sock,mode,600"]
+
+
+@pytest.mark.parametrize("state, running, stale, action", [
+    ("started", True, False, "none"),
+    ("started", False, True, "start"),
+    ("reloaded", True, False, "reload"),
+    ("reloaded", False, False, "start"),
+    ("restarted", True, False, "restart"),
+    ("restarted", False, False, "start"),
+    ("stopped", True, False, "stop"),
+    ("stopped", False, True, "remove stale pid file"),
+    ("stopped", False, False, "none"),
+])
+def test_planned_action(state, running, stale, action):
+    assert planned_action(state, running, stale) == action
