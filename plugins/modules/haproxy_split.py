@@ -126,7 +126,7 @@ weights_after:
   type: dict
   sample: {"aws-prod-Kubernetes-application-01": 25, "onprem-prod-front-application-01": 75}
 backup_servers:
-  description: Listed servers that are backup servers, whose weight was left untouched.
+  description: Listed servers that are backup servers; their weight is kept, except 0, which is raised to 100 so they can take over.
   returned: success
   type: list
   elements: str

@@ -72,7 +72,7 @@ def test_step_survives_reload_restart_and_site_rerun(env):
 
     # A reload (new worker) keeps the step.
     worker = env.worker_pid()
-    env.playbook("site.yml", "-e", "haproxy_maxconn=20001")
+    env.playbook("site.yml", "-e", "haproxy_maxconn=3999")
     assert env.worker_pid() != worker
     assert env.weights(APP) == expected
 

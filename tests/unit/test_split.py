@@ -91,4 +91,11 @@ def test_bad_shares_named(share):
 def test_weights_text_for_diff():
     servers = {"c": server(), "o": server(backup=True)}
     text = weights_text("b", {"c": 25, "o": 1}, servers, ["c"], ["o"])
-    assert text == "backend: b\nservers:\n  c: {side: cloud, weight: 25}\n  o: {side: onprem, weight: 1} # backup, untouched\n"
+    assert text == "backend: b\nservers:\n  c: {side: cloud, weight: 25}\n  o: {side: onprem, weight: 1} # backup\n"
+
+
+def test_plan_gives_a_zero_weight_backup_its_full_weight_so_it_can_take_over():
+    servers = {"c": server(weight=100), "o": server(backup=True, weight=0)}
+    assert plan_weights("b", servers, ["c"], ["o"], 100) == {"c": 100, "o": 100}
+    servers["o"]["weight"] = 37
+    assert plan_weights("b", servers, ["c"], ["o"], 100) == {"c": 100}

@@ -28,6 +28,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.valid
     validate_name,
 )
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.weights import (
+    FULL_WEIGHT,
     realised_share,
     split_weights,
 )
@@ -146,9 +147,11 @@ def shares(servers, cloud_servers, onprem_servers, weights):
 
 
 def plan_weights(backend, servers, cloud_servers, onprem_servers, share):
-    """{server: target weight} for the listed non-backup servers (pure).
+    """{server: target weight} for the listed servers (pure).
 
-    Backup servers are left out (their weight is not touched). SplitError when a
+    Backup servers keep their weight, except a weight of 0, which is raised to FULL_WEIGHT:
+    a backup server with weight 0 would never take over when every active server fails
+    (a reload can restore such a weight from the server-state file). SplitError when a
     side needed for the share has only backup servers.
     """
     active = {}
@@ -167,6 +170,9 @@ def plan_weights(backend, servers, cloud_servers, onprem_servers, share):
     targets = {}
     targets.update(zip(active[CLOUD], cloud_weights))
     targets.update(zip(active[ONPREM], onprem_weights))
+    for name in list(cloud_servers) + list(onprem_servers):
+        if servers[name]["backup"] and not servers[name]["weight"]:
+            targets[name] = FULL_WEIGHT
     return targets
 
 
@@ -174,7 +180,7 @@ def weights_text(backend, weights, servers, cloud_servers, onprem_servers):
     """YAML-like listing of a backend's weights for diff mode."""
     lines = ["backend: %s" % backend, "servers:"]
     for name in list(cloud_servers) + list(onprem_servers):
-        note = " # backup, untouched" if servers[name]["backup"] else ""
+        note = " # backup" if servers[name]["backup"] else ""
         lines.append("  %s: {side: %s, weight: %s}%s"
                      % (name, side_of(name, cloud_servers, onprem_servers), weights[name], note))
     return "\n".join(lines) + "\n"
