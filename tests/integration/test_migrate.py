@@ -140,7 +140,9 @@ def test_cloud_certificate_from_another_ca_takes_the_cloud_server_down(env):
     (["-e", "app=application-01", "-e", "step=-5"], "invalid step \"-5\""),
     (["-e", "app=application-01"], "no step given"),
     (["-e", "step=25"], "no app given"),
-    (["-e", "app=application-01;show info", "-e", "step=25"], "unknown app \"application-01;show info\""),
+    (["-e", '{"app": "application-01;show info"}', "-e", "step=25"], "unknown app \"application-01;show info\""),
+    (["-e", "app=application-01", "-e", '{"step": 25.5}'], "invalid step 25.5"),
+    (["-e", "app=application-01", "-e", "step=rollbak"], "invalid step \"rollbak\""),
 ])
 def test_bad_requests_fail_clearly_and_change_nothing(env, extra, message):
     env.migrate(APP, 20)

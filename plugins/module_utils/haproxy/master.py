@@ -205,7 +205,12 @@ def save_server_state(master_socket, path):
     Returns True when written. Saved before a reload, restart or stop so that runtime weights and
     servers found DOWN survive it (HAProxy keeps the config's weight when the config changed it).
     """
-    answer = master_command(master_socket, "@1 show servers state")
+    write_server_state_file(master_command(master_socket, "@1 show servers state"), path)
+    return True
+
+
+def write_server_state_file(answer, path):
+    """Atomically write a `show servers state` answer where load-server-state-from-file reads it."""
     if answer.splitlines()[:1] != [SERVER_STATE_VERSION_LINE]:
         raise MasterError("unexpected answer to 'show servers state': %r" % answer[:300])
     directory = os.path.dirname(path) or "."
@@ -221,7 +226,6 @@ def save_server_state(master_socket, path):
         if os.path.exists(tmp_path):
             os.unlink(tmp_path)
         raise MasterError("cannot write server state file %s: %s" % (path, exc))
-    return True
 
 
 # The controller -------------------------------------------------------------------------------

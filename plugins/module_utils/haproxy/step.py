@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Move one app to a step on one node: the runtime weights and the state store, together.
+
+A step below 100 is a runtime API change only. Reaching 100 sets the weights at once and asks for a
+reload (the on-prem servers become `backup` in the configuration); leaving 100 records the step and
+asks for a reload (the backup flag only goes away with the new configuration).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import write_config_weights
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
+    StateError, load_app_state, previous_step, recorded_step, app_state_path, with_step, write_app_state)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+
+ROLLBACK = "rollback"
+STEP_PATTERN = re.compile(r"\A(?:rollback|[0-9]{1,3})\Z")
+
+
+class StepError(Exception):
+    pass
+
+
+def parse_step_request(value):
+    """An int 0-100 or 'rollback'; StepError naming the value otherwise."""
+    text = value if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    if text is None or not STEP_PATTERN.match(text) or (text != ROLLBACK and int(text) > 100):
+        raise StepError("invalid step %r: a step is an integer from 0 (on-prem only) to 100 (cloud only), "
+                        "or rollback" % (value,))
+    return text if text == ROLLBACK else int(text)
+
+
+def plan_step(state, app, request, initial_step):
+    """Pure: where the app is and where the request takes it."""
+    recorded = recorded_step(state)
+    current = recorded if recorded is not None else initial_step
+    if request == ROLLBACK:
+        target = previous_step(state)
+        if target is None:
+            raise StepError("cannot roll back %s: no previous step is recorded (current step %s)" % (app, current))
+    else:
+        target = request
+    return {
+        "recorded": recorded is not None,
+        "current": current,
+        "target": target,
+        "reaching_100": target == 100 and current != 100,
+        "leaving_100": current == 100 and target != 100,
+    }
+
+
+def save_runtime_weights(client, path):
+    """Dump `show servers state` where HAProxy reads it at start: a plain restart keeps the step."""
+    write_server_state_file(client.run(["show servers state"])[0], path)
+
+
+def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, initial_step=0, by=None,
+               note=None, server_state_file=None, config_file=None, binary="haproxy", check_mode=False):
+    validate_name(app, "app")
+    request = parse_step_request(request)
+    if not 0 <= initial_step <= 100:
+        raise StepError("invalid initial_step %r for %s: it must be 0-100" % (initial_step, app))
+    state = load_app_state(state_dir, app)
+    plan = plan_step(state, app, request, initial_step)
+
+    # Leaving 100, the on-prem servers stay backups until the reload: check the backend at 100, change nothing.
+    split_share = 100 if plan["leaving_100"] else plan["target"]
+    split = apply_split(client, app, cloud_servers, onprem_servers, split_share,
+                        check_mode=check_mode or plan["leaving_100"])
+
+    state_changes = recorded_step(state) != plan["target"]
+    if state_changes and not check_mode:
+        try:
+            write_app_state(state_dir, app, with_step(state, app, plan["target"], by=by, note=note))
+        except StateError:
+            if split["changed"]:
+                apply_split(client, app, cloud_servers, onprem_servers, plan["current"])
+            raise
+    if split["changed"] and server_state_file and not check_mode:
+        save_runtime_weights(client, server_state_file)
+    # Reaching or leaving 100 re-renders the whole configuration (with the backup flag) and reloads.
+    config_changed = False
+    if config_file and not (plan["reaching_100"] or plan["leaving_100"]):
+        config_changed = write_config_weights(config_file, app, split["weights_after"], binary=binary,
+                                              check_mode=check_mode)
+
+    label = "%s step" % app
+    diff = {
+        "before_header": "%s (state store %s)" % (split["diff"]["before_header"], app_state_path(state_dir, app)),
+        "after_header": "%s (state store %s)" % (split["diff"]["after_header"], app_state_path(state_dir, app)),
+        "before": "%s: %s\n%s" % (label, recorded_step(state), split["diff"]["before"]),
+        "after": "%s: %s\n%s" % (label, plan["target"], split["diff"]["after"]),
+    }
+    result = dict(split)
+    result.pop("diff")
+    result.update({
+        "changed": bool(split["changed"] or state_changes or config_changed),
+        "config_changed": config_changed,
+        "app": app,
+        "request": request,
+        "recorded": plan["recorded"],
+        "previous_step": plan["current"],
+        "step": plan["target"],
+        "reload_required": plan["reaching_100"] or plan["leaving_100"],
+        "state_file": app_state_path(state_dir, app),
+        "diff": diff,
+    })
+    return result
+

@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: haproxy_step
+short_description: Move an app to a migration step on one HAProxy node (runtime weights and state store)
+version_added: 0.1.0
+description:
+  - Reads the app's recorded step from the node's state store, resolves O(step=rollback) to the previous
+    step, sets the cloud share over HAProxy's runtime API in one batch and records the new step.
+  - A step below 100 needs no reload. Reaching 100 sets the weights at once and returns
+    RV(reload_required=true) so the on-prem servers become C(backup) with a reload; leaving 100 only
+    records the step and returns RV(reload_required=true), since the backup flag goes with the reload.
+  - Everything is validated (names, step, backend and servers on the runtime API) before the first
+    command that changes anything. If recording the step fails, the weights are put back.
+  - Never touches a server's admin state.
+options:
+  socket:
+    description: HAProxy admin-level stats socket (a path, or C(tcp:HOST:PORT)).
+    type: str
+    required: true
+  state_dir:
+    description: Directory of the node's state store.
+    type: path
+    required: true
+  app:
+    description: Name of the app; also the name of its backend.
+    type: str
+    required: true
+  cloud_servers:
+    description: Names of the backend's cloud servers.
+    type: list
+    elements: str
+    required: true
+  onprem_servers:
+    description: Names of the backend's on-prem servers.
+    type: list
+    elements: str
+    required: true
+  step:
+    description: The cloud share in percent (V(0) to V(100)), or V(rollback) for the previous recorded step.
+    type: str
+    required: true
+  initial_step:
+    description: The step the app is at when the state store has none recorded.
+    type: int
+    default: 0
+  by:
+    description: Who asks for the step (kept in the state store's history).
+    type: str
+  note:
+    description: Free text kept in the history with the step.
+    type: str
+  server_state_file:
+    description:
+      - HAProxy's C(server-state-file). When given, the runtime weights are saved there after a change,
+        so a plain restart of HAProxy comes back at the same step.
+    type: path
+  config_file:
+    description:
+      - HAProxy's configuration file rendered by the role. When given, the C(weight) of the app's
+        servers in it is updated to the live weights (validated with C(haproxy -c), replaced atomically,
+        no reload), so the file on disk always holds the recorded step.
+    type: path
+  binary:
+    description: The HAProxy binary used to validate O(config_file).
+    type: path
+    default: haproxy
+  timeout:
+    description: Seconds to wait for the socket.
+    type: float
+    default: 5.0
+author:
+  - cloudshift founding engineers (@cloudshift)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Send 25% of application-01's requests to the cloud
+  cloudshift.migration.haproxy_step:
+    socket: /run/haproxy/admin.sock
+    state_dir: /var/lib/cloudshift-migration
+    app: application-01
+    cloud_servers: [aws-prod-Kubernetes-application-01]
+    onprem_servers: [onprem-prod-front-application-01]
+    step: "25"
+
+- name: Go back to the previous step
+  cloudshift.migration.haproxy_step:
+    socket: /run/haproxy/admin.sock
+    state_dir: /var/lib/cloudshift-migration
+    app: application-01
+    cloud_servers: [aws-prod-Kubernetes-application-01]
+    onprem_servers: [onprem-prod-front-application-01]
+    step: rollback
+"""
+
+RETURN = r"""
+app:
+  description: The app.
+  returned: success
+  type: str
+previous_step:
+  description: The step the app was at on this node (recorded, else O(initial_step)).
+  returned: success
+  type: int
+step:
+  description: The step the app is at now (or would be, in check mode).
+  returned: success
+  type: int
+recorded:
+  description: Whether a step was recorded for the app before this task.
+  returned: success
+  type: bool
+reload_required:
+  description: True when the step reaches or leaves 100, which flips the on-prem servers' backup flag by a reload.
+  returned: success
+  type: bool
+share:
+  description: Cloud share realised by the weights of the active (non-backup) servers, in percent.
+  returned: success
+  type: float
+effective_share:
+  description: Cloud share counting only the servers currently serving.
+  returned: success
+  type: float
+weights_before:
+  description: Weight of each listed server before the task.
+  returned: success
+  type: dict
+weights_after:
+  description: Weight of each listed server after the task.
+  returned: success
+  type: dict
+servers:
+  description: Every server of the backend with side, weight, state and last check.
+  returned: success
+  type: list
+  elements: dict
+commands:
+  description: The runtime API commands sent (or that would be sent in check mode).
+  returned: success
+  type: list
+  elements: str
+config_changed:
+  description: Whether the weights in O(config_file) were (or would be) updated.
+  returned: success
+  type: bool
+state_file:
+  description: The app's file in the state store.
+  returned: success
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError, RuntimeClient
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import ConfigFileError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import StateError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import MasterError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import StepError, apply_step
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            socket=dict(type="str", required=True),
+            state_dir=dict(type="path", required=True),
+            app=dict(type="str", required=True),
+            cloud_servers=dict(type="list", elements="str", required=True),
+            onprem_servers=dict(type="list", elements="str", required=True),
+            step=dict(type="str", required=True),
+            initial_step=dict(type="int", default=0),
+            by=dict(type="str"),
+            note=dict(type="str"),
+            server_state_file=dict(type="path"),
+            config_file=dict(type="path"),
+            binary=dict(type="path", default="haproxy"),
+            timeout=dict(type="float", default=5.0),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params["timeout"] <= 0:
+        module.fail_json(msg="timeout must be a positive number of seconds, got %r" % params["timeout"])
+    try:
+        result = apply_step(RuntimeClient(params["socket"], timeout=params["timeout"]), params["state_dir"],
+                            params["app"], params["cloud_servers"], params["onprem_servers"], params["step"],
+                            initial_step=params["initial_step"], by=params["by"], note=params["note"],
+                            server_state_file=params["server_state_file"], config_file=params["config_file"],
+                            binary=params["binary"], check_mode=module.check_mode)
+    except (HAProxyError, SplitError, StateError, StepError, MasterError, ConfigFileError, ValueError) as exc:
+        module.fail_json(msg=str(exc), app=params["app"], step_requested=params["step"],
+                         commands_applied=list(getattr(exc, "applied", None) or []))
+    diff = result.pop("diff")
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
