@@ -70,10 +70,11 @@ molecule: setup
 	cd extensions && ../$(BIN)/molecule test --all
 
 test: setup
-	$(BIN)/python -m pytest tests -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests bench/tests -q $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory lint sanity molecule
 
 bench: setup
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	$(BIN)/python bench/run.py
 
 clean: down

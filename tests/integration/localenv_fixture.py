@@ -34,11 +34,12 @@ class PlaybookRun:
 class LocalEnv:
     def __init__(self, run_dir, port_offset):
         self.run_dir = str(run_dir)
-        self.port_offset = port_offset
-        self.env = dict(os.environ, CLOUDSHIFT_RUN_DIR=self.run_dir, CLOUDSHIFT_PORT_OFFSET=str(port_offset),
+        # CLOUDSHIFT_TEST_PORT_SHIFT moves every test environment, so two checkouts can run their suites at once.
+        self.port_offset = port_offset + int(os.environ.get("CLOUDSHIFT_TEST_PORT_SHIFT", "0") or 0)
+        self.env = dict(os.environ, CLOUDSHIFT_RUN_DIR=self.run_dir, CLOUDSHIFT_PORT_OFFSET=str(self.port_offset),
                         ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
                         ANSIBLE_NOCOLOR="1", PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
-        self.frontend = "http://127.0.0.1:%d/" % (8080 + port_offset)
+        self.frontend = "http://127.0.0.1:%d/" % (8080 + self.port_offset)
         self.admin_socket = os.path.join(self.run_dir, "haproxy", "run", "admin.sock")
         self.state_dir = os.path.join(self.run_dir, "haproxy", "state")
         self.config_file = os.path.join(self.run_dir, "haproxy", "etc", "haproxy.cfg")

@@ -1,0 +1,74 @@
+import pytest
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import state
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import (
+    ConfigFileError, patch_server_weights)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
+    StepError, parse_step_request, plan_step)
+
+
+@pytest.mark.parametrize("value, expected", [("0", 0), ("25", 25), ("100", 100), ("007", 7), (50, 50),
+                                             ("rollback", "rollback")])
+def test_valid_step_requests(value, expected):
+    assert parse_step_request(value) == expected
+
+
+@pytest.mark.parametrize("value", ["150", "101", "-5", "abc", "25.5", " 25", "25\n", "", "rollbak", True, None,
+                                   25.0, "1e2", "25;show info"])
+def test_invalid_step_requests_name_the_value(value):
+    with pytest.raises(StepError) as error:
+        parse_step_request(value)
+    assert repr(value) in str(error.value)
+
+
+def test_plan_uses_initial_step_until_a_step_is_recorded():
+    assert plan_step(None, "a", 25, 0) == {"recorded": False, "current": 0, "target": 25,
+                                           "reaching_100": False, "leaving_100": False}
+    recorded = state.with_step(None, "a", 50)
+    assert plan_step(recorded, "a", 25, 0)["current"] == 50
+
+
+def test_plan_flags_reaching_and_leaving_100():
+    at_75 = state.with_step(None, "a", 75)
+    assert plan_step(at_75, "a", 100, 0)["reaching_100"]
+    at_100 = state.with_step(at_75, "a", 100)
+    plan = plan_step(at_100, "a", 50, 0)
+    assert plan["leaving_100"] and not plan["reaching_100"]
+    assert not any(plan_step(at_100, "a", 100, 0)[key] for key in ("reaching_100", "leaving_100"))
+
+
+def test_rollback_goes_to_the_previous_step_or_says_there_is_none():
+    data = state.with_step(state.with_step(None, "a", 5), "a", 20)
+    assert plan_step(data, "a", "rollback", 0)["target"] == 5
+    with pytest.raises(StepError, match="cannot roll back a: no previous step is recorded"):
+        plan_step(state.with_step(None, "a", 5), "a", "rollback", 0)
+
+
+CONFIG = """global
+    master-worker
+
+backend application-01
+    balance roundrobin
+    server onprem-1 10.0.0.1:80 check resolvers m6dns weight 100
+    server aws-1 elb:443 check ssl verify required weight 0
+
+backend application-02
+    server onprem-1 10.0.0.2:80 check weight 100
+"""
+
+
+def test_patch_changes_only_the_servers_of_that_backend():
+    patched = patch_server_weights(CONFIG, "application-01", {"onprem-1": 75, "aws-1": 25})
+    assert "server onprem-1 10.0.0.1:80 check resolvers m6dns weight 75\n" in patched
+    assert "server aws-1 elb:443 check ssl verify required weight 25\n" in patched
+    assert "server onprem-1 10.0.0.2:80 check weight 100\n" in patched
+    assert patch_server_weights(patched, "application-01", {"onprem-1": 75, "aws-1": 25}) == patched
+
+
+def test_patch_refuses_a_missing_server_or_backend():
+    with pytest.raises(ConfigFileError, match="no server line for aws-9"):
+        patch_server_weights(CONFIG, "application-01", {"aws-9": 1})
+    with pytest.raises(ConfigFileError, match="application-03 of the configuration has no server line"):
+        patch_server_weights(CONFIG, "application-03", {"onprem-1": 1})
+    with pytest.raises(ConfigFileError, match="no single 'weight N'"):
+        patch_server_weights(CONFIG.replace(" weight 0", ""), "application-01", {"aws-1": 5})
