@@ -67,7 +67,7 @@ sanity: setup
 	$(BIN)/python scripts/sanity.py
 
 molecule: setup
-	cd extensions && ../$(BIN)/molecule test --all
+	$(BIN)/molecule test --all
 
 test: setup
 	$(BIN)/python -m pytest tests bench/tests -q $(PYTEST_ARGS)

@@ -20,7 +20,7 @@ description:
     returns the cloud share realised by the weights and the effective share of the servers serving now.
   - Read-only; works on a C(user) level socket too.
 author:
-  - cloudshift.migration contributors
+  - cloudshift founding engineers (@cloudshift)
 options:
   socket:
     description:

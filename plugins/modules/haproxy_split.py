@@ -24,7 +24,7 @@ description:
   - Backup servers listed on either side (the on-prem servers at step 100, rendered C(backup) by
     the configuration) keep their weight and are left out of the share.
 author:
-  - cloudshift.migration contributors
+  - cloudshift founding engineers (@cloudshift)
 options:
   socket:
     description:

@@ -24,7 +24,7 @@ class PkiError(RuntimeError):
 
 def _openssl(*args):
     try:
-        result = subprocess.run(("openssl",) + args, capture_output=True, text=True)
+        result = subprocess.run(("openssl",) + args, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise PkiError("the openssl command is not installed")
     if result.returncode != 0:

@@ -346,8 +346,8 @@ async def serve(layout):
         loop.add_signal_handler(signum, stop.set)
     for upstream in upstreams.values():
         await upstream.listen()
-        log("listening %s on %s:%d%s" % (upstream.label, LOOPBACK, upstream.port,
-                                          " (TLS)" if upstream.tls else ""))
+        tls_note = " (TLS)" if upstream.tls else ""
+        log("listening %s on %s:%d%s" % (upstream.label, LOOPBACK, upstream.port, tls_note))
     control_connections = set()
     control_server = await loop.create_server(
         lambda: HttpServerProtocol(control.handle, control_connections),

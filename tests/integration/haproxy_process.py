@@ -56,7 +56,7 @@ class HAProxyProcess:
         with open(self.config_path, "w") as handle:
             handle.write(self.config_text)
         check = subprocess.run([HAPROXY, "-c", "-q", "-f", self.config_path],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
         if check.returncode != 0:
             raise RuntimeError("invalid HAProxy config %s:\n%s\n%s" % (self.config_path, check.stdout, self.config_text))
         self._log = open(self.log_path, "w")
@@ -192,7 +192,7 @@ def count_backend_servers(port, requests, host="127.0.0.1", path="/", timeout=5.
     counts = collections.Counter()
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        for _ in range(requests):
+        for _request in range(requests):
             connection.request("GET", path)
             response = connection.getresponse()
             response.read()
@@ -241,7 +241,7 @@ def run_ansible_tasks(tasks, check=False, diff=False, timeout=300):
         command.append("--diff")
     try:
         completed = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+                                   stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout, check=False)
         with open(result_path) as stream:
             text = stream.read()
     finally:

@@ -194,7 +194,7 @@ def test_bad_input_fails_before_any_socket_command(tmp_path):
     # The socket does not exist: any attempt to reach it would fail with a socket error instead,
     # so the validation message proves nothing was sent.
     missing_socket = str(tmp_path / "no-haproxy-here.sock")
-    results = run_ansible_tasks([(SPLIT, split_args(None, socket=missing_socket, **args)) for args, _ in BAD_INPUTS])
+    results = run_ansible_tasks([(SPLIT, split_args(None, socket=missing_socket, **args)) for args, _message in BAD_INPUTS])
     for (args, expected), result in zip(BAD_INPUTS, results):
         assert result.get("failed") is True, (args, result)
         assert expected in result["msg"], (args, result["msg"])

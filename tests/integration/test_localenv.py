@@ -33,7 +33,7 @@ class Env:
 
     def democtl(self, *args, python=sys.executable):
         return subprocess.run([python, DEMOCTL] + list(args), env=self.environ,
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30, check=False)
 
     def ok(self, *args):
         result = self.democtl(*args)
@@ -149,7 +149,7 @@ def test_answers_any_path_and_method_with_upstream_header(env):
         assert headers["X-Upstream"] == "%s-%s" % (app, side)
         assert body == ("%s %s\n" % (app, side)).encode()
         assert int(headers["Content-Length"]) == len(body)
-        status, _, body = env.request(app, side, "/HealthCheck")
+        status, _headers, body = env.request(app, side, "/HealthCheck")
         assert (status, body) == (200, b"OK\n")
 
 
@@ -162,7 +162,7 @@ def test_hits_exclude_health_checks_and_reset_zeroes(env):
             response = connection.getresponse()
             assert response.status == 200
             response.read()
-        for _ in range(2):
+        for _attempt in range(2):
             connection.request("POST", "/body", body=b"x" * 5000, headers={"Host": HOSTS["application-01"]})
             response = connection.getresponse()
             assert response.status == 200
@@ -205,7 +205,7 @@ def test_chunked_body_and_connection_close(env):
 def test_error_mode_answers_503_to_everything_and_ok_heals(env):
     assert "ok -> error" in env.ok("fault", "application-02", "cloud", "error")
     for path in ("/", "/HealthCheck"):
-        status, headers, _ = env.request("application-02", "cloud", path)
+        status, headers, _body = env.request("application-02", "cloud", path)
         assert status == 503
         assert headers["X-Upstream"] == "application-02-cloud"
     assert env.request("application-02", "onprem")[0] == 200  # other upstreams unaffected
@@ -217,7 +217,7 @@ def test_error_mode_answers_503_to_everything_and_ok_heals(env):
 def test_slow_mode_delays_answers_and_ok_heals(env):
     env.ok("fault", "application-01", "onprem", "slow")
     started = time.monotonic()
-    status, _, _ = env.request("application-01", "onprem", "/HealthCheck")
+    status, _headers, _body = env.request("application-01", "onprem", "/HealthCheck")
     assert status == 200 and time.monotonic() - started >= 1.4
     env.ok("fault", "application-01", "onprem", "ok")
     started = time.monotonic()
@@ -248,7 +248,7 @@ def test_badcert_presents_rogue_certificate_and_ok_heals(env):
     env.ok("fault", "application-01", "cloud", "badcert")
     with pytest.raises(ssl.SSLCertVerificationError):
         env.request("application-01", "cloud")
-    status, _, _ = env.request("application-01", "cloud", cafile=rogue_ca)
+    status, _headers, _body = env.request("application-01", "cloud", cafile=rogue_ca)
     assert status == 200  # the rogue certificate is valid for the host, just not trusted
     assert env.request("application-02", "cloud")[0] == 200
     env.ok("fault", "application-01", "cloud", "ok")

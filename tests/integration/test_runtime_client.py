@@ -218,12 +218,13 @@ def test_permission_denied_on_socket_file():
             # (the venv's python lives under /root, which nobody cannot enter)
             result = subprocess.run(["/usr/bin/python3", "-c", code], env={"PYTHONPATH": COLLECTIONS},
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                                    preexec_fn=lambda: (os.setgid(NOBODY), os.setuid(NOBODY)), timeout=30)
+                                    preexec_fn=lambda: (os.setgid(NOBODY), os.setuid(NOBODY)), timeout=30,
+                                    check=False)
         else:
             os.chmod(path, 0)
             result = subprocess.run(["python3", "-c", code], env={"PYTHONPATH": COLLECTIONS},
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                                    timeout=30)
+                                    timeout=30, check=False)
         assert "permission denied opening HAProxy stats socket %s" % path in result.stdout, result.stdout
     finally:
         listener.close()

@@ -29,7 +29,7 @@ def test_head_with_content_length_body():
 ])
 def test_keep_alive_rules(version, connection, keep_alive):
     raw = "GET / %s\r\n%s\r\n" % (version, "Connection: %s\r\n" % connection if connection else "")
-    head, _ = httpproto.parse_head(raw.encode())
+    head, _rest = httpproto.parse_head(raw.encode())
     assert head.keep_alive is keep_alive
 
 

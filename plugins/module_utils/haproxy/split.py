@@ -16,6 +16,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import set_weight_command
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.parsing import (
     TYPE_SERVER,
@@ -46,7 +48,7 @@ def validate_share(share):
     """The share as a number, or SplitError naming the bad value."""
     if isinstance(share, bool) or not isinstance(share, (int, float)):
         raise SplitError("share must be a number from 0 to 100, got %r" % (share,))
-    if share != share or not 0 <= share <= 100:
+    if math.isnan(share) or not 0 <= share <= 100:
         raise SplitError("share must be between 0 and 100 (percent of requests sent to the cloud), got %r"
                          % (share,))
     return share

@@ -116,4 +116,3 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         "diff": diff,
     })
     return result
-
