@@ -165,3 +165,26 @@ def test_server_name_that_would_inject_a_command_is_refused(env):
     assert run.returncode != 0
     assert "aws;set weight" in run.output and "';'" in run.output, run
     assert (env.weights(APP), env.recorded_step(APP)) == before
+
+
+def test_check_mode_shows_the_change_and_changes_nothing(env):
+    env.migrate(APP, 20)
+    config_before = open(env.config_file).read()
+    run = env.migrate(APP, 70, "--check", "--diff")
+    assert "-aws-prod-Kubernetes-application-01: {side: cloud, weight: 20}" in run.output.replace("  ", "") or \
+        "weight: 20" in run.output, run
+    assert "weight: 70" in run.output, run
+    assert env.weights(APP) == {ONPREM: 80, CLOUD: 20}
+    assert env.recorded_step(APP) == 20
+    assert open(env.config_file).read() == config_before
+
+
+def test_config_on_disk_follows_the_step_without_reload(env):
+    env.migrate(APP, 15)
+    worker = env.worker_pid()
+    env.migrate(APP, 35)
+    text = open(env.config_file).read()
+    backend = text.split("backend " + APP + "\n", 1)[1].split("\nbackend ", 1)[0]
+    assert "server %s " % ONPREM in backend and " weight 65" in backend
+    assert " weight 35" in backend
+    assert env.worker_pid() == worker
