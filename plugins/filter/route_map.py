@@ -30,6 +30,12 @@ options:
   app:
     description: Name of the app whose regex map is wanted (V(regex) only).
     type: str
+  entries:
+    description:
+      - Return the map's entries as a list of C(key)/C(value) dicts (the O(cloudshift.migration.haproxy_map#module:entries)
+        of M(cloudshift.migration.haproxy_map)) instead of the file's text.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -42,23 +48,27 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The map file's text.
-  type: str
+  description: The map file's text, or its entries with O(entries=true).
+  type: raw
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import prefix_map_file, regex_map_file
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import as_dicts, render_map_file
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import (
+    PREFIX_MATCH, REGEX_MATCH, prefix_map_entries, regex_map_entries)
 
 
-def route_map(apps, kind, app=None):
+def route_map(apps, kind, app=None, entries=False):
     if kind == "prefix":
-        return prefix_map_file(apps)
-    if kind == "regex":
+        map_entries, method = prefix_map_entries(apps), PREFIX_MATCH
+    elif kind == "regex":
         matching = [item for item in apps if item.get("name") == app]
         if not matching:
             raise AnsibleFilterError("route_map: no app named %r in the app model" % (app,))
-        return regex_map_file(matching[0])
-    raise AnsibleFilterError("route_map: kind must be prefix or regex, got %r" % (kind,))
+        map_entries, method = regex_map_entries(matching[0]), REGEX_MATCH
+    else:
+        raise AnsibleFilterError("route_map: kind must be prefix or regex, got %r" % (kind,))
+    return as_dicts(map_entries) if entries else render_map_file(map_entries, [method])
 
 
 class FilterModule(object):

@@ -179,6 +179,27 @@ def test_adding_a_route_is_an_app_model_change_and_a_site_run(env):
     assert "/v3/" not in open(prefix_map).read()
 
 
+def test_changing_a_routes_match_replaces_the_map_live_without_reload(env):
+    apps = local_apps(env)
+    apps[1]["routes"][1]["match"] = {"prefix": "/v2/clients/"}
+    worker = env.worker_pid()
+    customers_share = measure(env, "/v2/customers/", 200)[0]
+    with traffic.BackgroundTraffic(env.frontend, HOST, path="/v2/clients/") as background:
+        run = env.playbook("site.yml", "-e", json.dumps({"cloudshift_apps": apps}))
+        time.sleep(0.3)
+    assert background.result.failed == 0, background.result.as_dict()
+    assert "Replace changed routing maps live" in run.output and "changed: [haproxy-local] => (item=" in run.output
+    assert env.worker_pid() == worker, "a map-only change must not reload HAProxy"
+    assert measure(env, "/v2/clients/", 200)[1] == {APP + "--customers": 200}
+    assert measure(env, "/v2/customers/", 200) == (100.0, {APP + "--v2": 200})
+    again = env.playbook("site.yml", "-e", json.dumps({"cloudshift_apps": apps}))
+    assert again.changed() == 0, again
+    env.playbook("site.yml")  # back to the inventory, live again
+    assert env.worker_pid() == worker
+    share, served = measure(env, "/v2/customers/", 200)
+    assert served == {APP + "--customers": 200} and share == customers_share
+
+
 @pytest.mark.parametrize("extra, message", [
     (["-e", "route=nope"], 'unknown route "nope" for app application-02; routes of application-02: '
                            "critical-payments, customers, v2, v1"),
