@@ -16,7 +16,7 @@ description:
     C(initial_step) (default 0).
 options:
   _input:
-    description: The app model, C(cloudshift_apps) (checked by M(cloudshift.migration.route_problems) first).
+    description: The app model, C(cloudshift_apps) (checked by P(cloudshift.migration.route_problems#filter) first).
     type: list
     elements: dict
     required: true

@@ -12,7 +12,7 @@ short_description: A routing map file of the app model's routes, as the haproxy_
 version_added: 0.1.0
 description:
   - V(prefix) gives the map of every app's prefix routes, C(<host><prefix> <app>--<route>) per line, used
-    with C(map_beg) (a tree: the longest prefix wins, the order does not matter).
+    with C(map_beg) (a tree, so the longest prefix wins and the order does not matter).
   - V(regex) gives the map of one app's regex routes, C(<regex> <app>--<route>) per line in the app model's
     order, used with C(map_reg) (the first match wins).
   - The text is exactly what M(cloudshift.migration.haproxy_map) writes for the same entries, header included.
