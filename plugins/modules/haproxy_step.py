@@ -30,9 +30,15 @@ options:
     type: path
     required: true
   app:
-    description: Name of the app; also the name of its backend.
+    description: Name of the app; also the name of its backend (unless O(route) is given).
     type: str
     required: true
+  route:
+    description:
+      - Name of one route of the app (path-by-path migration, docs/app-model.md). The step then applies
+        to the route's backend C(<app>--<route>) and is recorded under the route in the app's state
+        file; O(cloud_servers), O(onprem_servers) and O(initial_step) are the route's.
+    type: str
   cloud_servers:
     description: Names of the backend's cloud servers.
     type: list
@@ -105,11 +111,30 @@ EXAMPLES = r"""
     cloud_servers: [aws-prod-Kubernetes-application-01]
     onprem_servers: [onprem-prod-front-application-01]
     step: rollback
+
+- name: Send 50% of application-02's /v2/customers/ route to the cloud (backend application-02--customers)
+  cloudshift.migration.haproxy_step:
+    socket: /run/haproxy/admin.sock
+    state_dir: /var/lib/cloudshift-migration
+    app: application-02
+    route: customers
+    cloud_servers: [aws-prod-Kubernetes-application-02]
+    onprem_servers: [onprem-prod-front-application-02]
+    step: "50"
+    initial_step: 25
 """
 
 RETURN = r"""
 app:
   description: The app.
+  returned: success
+  type: str
+route:
+  description: The route, or null when the step is the app's own.
+  returned: success
+  type: str
+backend:
+  description: The backend whose weights are set (the app, or C(<app>--<route>)).
   returned: success
   type: str
 previous_step:
@@ -171,6 +196,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import StateError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import MasterError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import StepError, apply_step
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
 
 
 def main():
@@ -179,6 +205,7 @@ def main():
             socket=dict(type="str", required=True),
             state_dir=dict(type="path", required=True),
             app=dict(type="str", required=True),
+            route=dict(type="str"),
             cloud_servers=dict(type="list", elements="str", required=True),
             onprem_servers=dict(type="list", elements="str", required=True),
             step=dict(type="str", required=True),
@@ -200,9 +227,10 @@ def main():
                             params["app"], params["cloud_servers"], params["onprem_servers"], params["step"],
                             initial_step=params["initial_step"], by=params["by"], note=params["note"],
                             server_state_file=params["server_state_file"], config_file=params["config_file"],
-                            binary=params["binary"], check_mode=module.check_mode)
-    except (HAProxyError, SplitError, StateError, StepError, MasterError, ConfigFileError, ValueError) as exc:
-        module.fail_json(msg=str(exc), app=params["app"], step_requested=params["step"],
+                            binary=params["binary"], check_mode=module.check_mode, route=params["route"])
+    except (HAProxyError, SplitError, StateError, StepError, MasterError, ConfigFileError, ValidationError,
+            ValueError) as exc:
+        module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=params["step"],
                          commands_applied=list(getattr(exc, "applied", None) or []))
     diff = result.pop("diff")
     for warning in result.pop("warnings", []):

@@ -97,6 +97,10 @@ state_file:
   description: The state file.
   returned: always
   type: str
+route_steps:
+  description: The step recorded for each route of the app (route name to step), empty when none.
+  returned: always
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -114,8 +118,11 @@ def _entry(state, route):
 
 def _summary(state, route, recorded, path):
     entry = _entry(state, route)
+    route_steps = dict((name, recorded_step(state, name)) for name in sorted((state or {}).get("routes", {}))
+                       if recorded_step(state, name) is not None)
     return dict(recorded=recorded, step=recorded_step(state, route), previous_step=previous_step(state, route),
-                updated_at=entry.get("updated_at"), history=entry.get("history", []), state_file=path)
+                updated_at=entry.get("updated_at"), history=entry.get("history", []), state_file=path,
+                route_steps=route_steps)
 
 
 def run(module):

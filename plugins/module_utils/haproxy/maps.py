@@ -67,6 +67,8 @@ FILE_HEADER = (
     "# One entry per line: <key> <value>. Used by HAProxy as: %s.\n"
     "# For regex maps (map_reg) and every other list match (sub, end, dir, dom, int) the FIRST\n"
     "# matching line wins, in file order: keep specific entries above general ones.\n"
+    "# For str, beg and ip maps (trees) the order does not matter: the exact key, the longest\n"
+    "# prefix or the longest network wins.\n"
 )
 
 _MAP_LIST_LINE = re.compile(r"\A(-?\d+) \((.*?)\) (.*)\Z")

@@ -16,6 +16,7 @@ import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import write_config_weights
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
     StateError, load_app_state, previous_step, recorded_step, app_state_path, with_step, write_app_state)
@@ -40,14 +41,15 @@ def parse_step_request(value):
     return text if text == ROLLBACK else int(text)
 
 
-def plan_step(state, app, request, initial_step):
-    """Pure: where the app is and where the request takes it."""
-    recorded = recorded_step(state)
+def plan_step(state, app, request, initial_step, route=None):
+    """Pure: where the app (or its route) is and where the request takes it."""
+    recorded = recorded_step(state, route)
     current = recorded if recorded is not None else initial_step
     if request == ROLLBACK:
-        target = previous_step(state)
+        target = previous_step(state, route)
         if target is None:
-            raise StepError("cannot roll back %s: no previous step is recorded (current step %s)" % (app, current))
+            raise StepError("cannot roll back %s: no previous step is recorded (current step %s)"
+                            % (app if route is None else "%s route %s" % (app, route), current))
     else:
         target = request
     return {
@@ -65,41 +67,43 @@ def save_runtime_weights(client, path):
 
 
 def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, initial_step=0, by=None,
-               note=None, server_state_file=None, config_file=None, binary="haproxy", check_mode=False):
+               note=None, server_state_file=None, config_file=None, binary="haproxy", check_mode=False, route=None):
+    """Move an app, or one of its routes (backend `<app>--<route>`, step kept under the route), to a step."""
     validate_name(app, "app")
+    backend = app if route is None else route_backend(app, route)
+    label = app if route is None else "%s route %s" % (app, route)
     request = parse_step_request(request)
     if not 0 <= initial_step <= 100:
-        raise StepError("invalid initial_step %r for %s: it must be 0-100" % (initial_step, app))
+        raise StepError("invalid initial_step %r for %s: it must be 0-100" % (initial_step, label))
     state = load_app_state(state_dir, app)
-    plan = plan_step(state, app, request, initial_step)
+    plan = plan_step(state, app, request, initial_step, route=route)
 
     # Leaving 100, the on-prem servers stay backups until the reload: check the backend at 100, change nothing.
     split_share = 100 if plan["leaving_100"] else plan["target"]
-    split = apply_split(client, app, cloud_servers, onprem_servers, split_share,
+    split = apply_split(client, backend, cloud_servers, onprem_servers, split_share,
                         check_mode=check_mode or plan["leaving_100"])
 
-    state_changes = recorded_step(state) != plan["target"]
+    state_changes = recorded_step(state, route) != plan["target"]
     if state_changes and not check_mode:
         try:
-            write_app_state(state_dir, app, with_step(state, app, plan["target"], by=by, note=note))
+            write_app_state(state_dir, app, with_step(state, app, plan["target"], route=route, by=by, note=note))
         except StateError:
             if split["changed"]:
-                apply_split(client, app, cloud_servers, onprem_servers, plan["current"])
+                apply_split(client, backend, cloud_servers, onprem_servers, plan["current"])
             raise
     if split["changed"] and server_state_file and not check_mode:
         save_runtime_weights(client, server_state_file)
     # Reaching or leaving 100 re-renders the whole configuration (with the backup flag) and reloads.
     config_changed = False
     if config_file and not (plan["reaching_100"] or plan["leaving_100"]):
-        config_changed = write_config_weights(config_file, app, split["weights_after"], binary=binary,
+        config_changed = write_config_weights(config_file, backend, split["weights_after"], binary=binary,
                                               check_mode=check_mode)
 
-    label = "%s step" % app
     diff = {
         "before_header": "%s (state store %s)" % (split["diff"]["before_header"], app_state_path(state_dir, app)),
         "after_header": "%s (state store %s)" % (split["diff"]["after_header"], app_state_path(state_dir, app)),
-        "before": "%s: %s\n%s" % (label, recorded_step(state), split["diff"]["before"]),
-        "after": "%s: %s\n%s" % (label, plan["target"], split["diff"]["after"]),
+        "before": "%s step: %s\n%s" % (label, recorded_step(state, route), split["diff"]["before"]),
+        "after": "%s step: %s\n%s" % (label, plan["target"], split["diff"]["after"]),
     }
     result = dict(split)
     result.pop("diff")
@@ -107,6 +111,8 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         "changed": bool(split["changed"] or state_changes or config_changed),
         "config_changed": config_changed,
         "app": app,
+        "route": route,
+        "backend": backend,
         "request": request,
         "recorded": plan["recorded"],
         "previous_step": plan["current"],
