@@ -157,10 +157,107 @@ def _profile_lines(profile):
     return lines
 
 
+def _count(number, noun):
+    return "%d %s%s" % (number, noun, "" if number == 1 else "s")
+
+
+def _times(count):
+    return "%.2f×" % count
+
+
+def render_routing_lookup(result):
+    summary = result["summary"]
+    ratios = result["ratios"]
+    counts = sorted({config["routes"] for config in result["configs"]})
+    smallest, largest = counts[0], counts[-1]
+    features = result["haproxy_features"]
+    lines = [
+        "### routing_lookup (%s)" % result["measured_at"],
+        "",
+        "One HAProxy, one frontend per configuration, median of %d alternated %d s wrk runs each; %d request "
+        "paths per route count (%d%% under a route, spread over the whole list and including its last entry; the "
+        "rest under none), a different path on every request. wrk and HAProxy share the machine's %s cores: "
+        "a cheaper lookup shows as more req/s only as far as wrk leaves HAProxy CPU."
+        % (result["rounds"], result["duration_s"], result["request_bases"], round(100 * result["matched_share"]),
+           result["nproc"]),
+        "",
+        "| lookup | routes | req/s | p50 | p99 | requests | non-2xx | socket errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for config in result["configs"]:
+        figures = summary[config["name"]]
+        lookup = "`map_beg` (tree)" if config["match"] == "beg" else "`map_reg` (ordered list)"
+        lines.append("| %s | %s | %.0f | %s | %s | %d | %d | %s |" % (
+            lookup, format(config["routes"], ","), figures["requests_per_s"], _ms(figures["p50_us"]),
+            _ms(figures["p99_us"]), figures["requests"], figures["non_2xx"], _errors(figures["socket_errors"])))
+    beg_target = ratios["beg_%d_vs_%d" % (largest, smallest)]
+    lines += [
+        "",
+        "`map_beg` with %s routes: **%s** the req/s of %d route (target >= %s: %s). `map_reg`: %s."
+        % (format(largest, ","), _times(beg_target), smallest, result["target_ratio"], _verdict(result["target_met"]),
+           ", ".join("%s routes %s the req/s of %d route" % (format(count, ","), _times(ratios["reg_%d_vs_%d" % (
+               count, smallest)]), smallest) for count in counts[1:])),
+        "What the tree buys over the field report's regex map (req/s of `map_beg` / `map_reg`): %s."
+        % ", ".join("%s %s" % (_times(ratios["beg_vs_reg_%d" % count]), "with %s route%s" % (
+            format(count, ","), "" if count == 1 else "s")) for count in counts),
+        "Before the runs every frontend answered %d probe requests (Host in upper case with a port, so the key "
+        "is built as the role builds it) with 200 from the backend the longest matching prefix names: `map_reg` "
+        "and `map_beg` route alike. HAProxy's PCRE2: %s, JIT %s."
+        % (result["probe_requests"] // len(result["configs"]), features["pcre2"], features["pcre2_jit"]),
+        "",
+        "```sh",
+    ]
+    lines += [result["commands"][config["name"]] for config in result["configs"]]
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def render_map_replace(result):
+    replaces = result["replaces"]
+    wrk = result["wrk"]
+    statuses = ", ".join("%s: %d" % item for item in wrk["statuses"].items())
+
+    def runs(label, key):
+        return ", ".join("%.3f" % record[key] for record in replaces[label])
+
+    return "\n".join([
+        "### map_replace (%s)" % result["measured_at"],
+        "",
+        "A `map_beg` map of %s entries replaced by another %s (every key and value different) with the "
+        "`haproxy_map` module's service layer (`maps.manage_map`, `state: replace`), %s idle, then %s "
+        "under wrk traffic; after each replace `show map` and the file held exactly the new entries, the "
+        "committed version was the live one, and requests to keys only the new map holds reached its backends."
+        % (format(result["entries"], ","), format(result["entries"], ","), _count(result["runs"], "time"),
+           _count(result["runs"], "time")),
+        "",
+        "| | idle: runs (s) | idle: median | under traffic: runs (s) | under traffic: median |",
+        "|---|---|---:|---|---:|",
+        "| whole module call (read the map, plan, replace, re-read, write the file) | %s | **%.3f s** | %s | "
+        "**%.3f s** |" % (runs("idle", "seconds"), result["median_s"]["idle"], runs("under_traffic", "seconds"),
+                          result["median_s"]["under_traffic"]),
+        "| of which `prepare map` .. `commit map` (%d runtime API commands) | %s | %.3f s | %s | %.3f s |"
+        % (replaces["idle"][0]["commands"], runs("idle", "prepare_to_commit_s"),
+           result["prepare_to_commit_median_s"]["idle"], runs("under_traffic", "prepare_to_commit_s"),
+           result["prepare_to_commit_median_s"]["under_traffic"]),
+        "",
+        "Traffic during the replaces under traffic: %d requests (%.0f req/s), responses by status %s, "
+        "**non-2xx %d**, socket errors %s, p99 %s. Target (median <= %.0f s idle and under traffic, 0 non-2xx, "
+        "0 socket errors): %s."
+        % (wrk["requests"], wrk["requests_per_s"], statuses, result["non_2xx"], _errors(wrk["socket_errors"]),
+           _ms(wrk["latency_us"]["p99"]), result["target_s"], _verdict(result["target_met"])),
+        "",
+        "```sh",
+        "%s   # -d is a cap: stopped with SIGINT after the replaces" % result["command"],
+        "```",
+    ])
+
+
 RENDERERS = {
     "proxy_overhead": render_proxy_overhead,
     "steps_under_load": render_steps_under_load,
     "step_cost": render_step_cost,
+    "routing_lookup": render_routing_lookup,
+    "map_replace": render_map_replace,
 }
 
 

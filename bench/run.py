@@ -1,12 +1,15 @@
 """`make bench`: run the benchmarks against a local environment of their own, print a summary,
 write bench/results/latest.json and the results section of docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py                        # all three (about 12 minutes on 2 cores)
-    .venv/bin/python bench/run.py --only step_cost       # one of proxy_overhead, steps_under_load, step_cost
+    .venv/bin/python bench/run.py                        # all five (about 15 minutes on 2 cores)
+    .venv/bin/python bench/run.py --only step_cost       # one of proxy_overhead, steps_under_load, step_cost,
+                                                         # routing_lookup, map_replace
 
-The environment (scripts/democtl upstreams + HAProxy from playbooks/site.yml) runs in a temp dir
-with CLOUDSHIFT_PORT_OFFSET=40000 (frontend 127.0.0.1:48080), beside any `make up` or test one,
-and is torn down at the end (stop.yml, democtl stop), on failure and on Ctrl-C too.
+The environment of the first three (scripts/democtl upstreams + HAProxy from playbooks/site.yml)
+runs in a temp dir with CLOUDSHIFT_PORT_OFFSET=40000 (frontend 127.0.0.1:48080), beside any
+`make up` or test one, and is torn down at the end (stop.yml, democtl stop), on failure and on
+Ctrl-C too. The routing benchmarks (bench/routing.py) need no environment: each starts and stops
+its own HAProxy, with a config of its own in the same temp dir, on 127.0.0.1:47001-47010.
 """
 
 import argparse
@@ -30,12 +33,15 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import benchmarks  # noqa: E402  pylint: disable=wrong-import-position
 import machine  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
+import routing  # noqa: E402  pylint: disable=wrong-import-position
 import wrkrun  # noqa: E402  pylint: disable=wrong-import-position
 from localenv_fixture import LocalEnv  # noqa: E402  pylint: disable=wrong-import-position
 
 PORT_OFFSET = 40000
 BASE_PORTS = (8080, 8099, 8181, 8182, 8443, 8444)
-BENCHMARKS = ("proxy_overhead", "steps_under_load", "step_cost")
+ENV_BENCHMARKS = ("proxy_overhead", "steps_under_load", "step_cost")
+ROUTING_BENCHMARKS = ("routing_lookup", "map_replace")
+BENCHMARKS = ENV_BENCHMARKS + ROUTING_BENCHMARKS
 RESULTS_FILE = os.path.join(HERE, "results", "latest.json")
 DOC_FILE = os.path.join(ROOT, "docs", "benchmarks.md")
 REQUIREMENTS_FILE = os.path.join(ROOT, "requirements-bench.txt")
@@ -115,12 +121,12 @@ def ensure_bench_requirements():
     subprocess.run([sys.executable, "-m", "pip", "check"], check=True)
 
 
-def ensure_ports_free():
+def ensure_ports_free(ports):
     busy = []
-    for base in BASE_PORTS:
+    for port in ports:
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", base + PORT_OFFSET)) == 0:
-                busy.append(base + PORT_OFFSET)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                busy.append(port)
     if busy:
         raise SetupError("ports %s already listen on 127.0.0.1: another bench run (or a leftover one) is up"
                          % ", ".join(map(str, busy)))
@@ -177,13 +183,19 @@ def bring_up(env):
 # --quick: the same code paths at a fraction of the size, to check the harness; nothing is recorded.
 FULL_SIZES = {"proxy_overhead": {"rounds": 3, "duration_s": 10},
               "steps_under_load": {"min_duration_s": 60, "steps": len(benchmarks.STEP_SEQUENCE)},
-              "step_cost": {"runs": 5}}
+              "step_cost": {"runs": 5},
+              "routing_lookup": {"rounds": 3, "duration_s": 6},
+              "map_replace": {"runs": 3}}
 QUICK_SIZES = {"proxy_overhead": {"rounds": 1, "duration_s": 2},
                "steps_under_load": {"min_duration_s": 5, "steps": benchmarks.RELOAD_EVERY},
-               "step_cost": {"runs": 1}}
+               "step_cost": {"runs": 1},
+               "routing_lookup": {"rounds": 1, "duration_s": 1},
+               "map_replace": {"runs": 1}}
 
 
 def run_selected(env, selected, work_dir, sizes):
+    """Run the selected benchmarks in order; env is the LocalEnv that is up (None when only
+    routing benchmarks are selected: they bring their own HAProxy)."""
     results = {}
     for name in selected:
         log("\n== %s" % name)
@@ -192,12 +204,16 @@ def run_selected(env, selected, work_dir, sizes):
             result = benchmarks.proxy_overhead(env, log=log, **sizes[name])
         elif name == "steps_under_load":
             result = benchmarks.steps_under_load(env, work_dir, log=log, **sizes[name])
-        else:
+        elif name == "step_cost":
             result = benchmarks.step_cost(env, log=log, **sizes[name])
+        elif name == "routing_lookup":
+            result = routing.routing_lookup(work_dir, log=log, **sizes[name])
+        else:
+            result = routing.map_replace(work_dir, log=log, **sizes[name])
         result["measured_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         result["nproc"] = os.cpu_count()
         result["wall_time_s"] = round(time.monotonic() - started, 1)
-        result["haproxy_maxconn_override"] = env.maxconn_override
+        result["haproxy_maxconn_override"] = env.maxconn_override if name in ENV_BENCHMARKS else None
         results[name] = result
     return results
 
@@ -229,19 +245,21 @@ def save(results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=BENCHMARKS, action="append",
-                        help="run only this benchmark (repeatable); default: all three")
+                        help="run only this benchmark (repeatable); default: all five")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a benchmark misses its target")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes to check the harness (a few seconds each); records nothing")
     parser.add_argument("--keep-run-dir", action="store_true", help="keep the temp run dir (logs, haproxy.cfg)")
     args = parser.parse_args(argv)
     selected = [name for name in BENCHMARKS if not args.only or name in args.only]
+    needs_env = any(name in ENV_BENCHMARKS for name in selected)
 
     try:
         ensure_wrk()
         if "step_cost" in selected:
             ensure_bench_requirements()
-        ensure_ports_free()
+        ensure_ports_free(([base + PORT_OFFSET for base in BASE_PORTS] if needs_env else [])
+                          + (list(routing.PORTS) if set(selected) & set(ROUTING_BENCHMARKS) else []))
     except (SetupError, subprocess.CalledProcessError) as exc:
         log("bench: cannot start: %s" % exc)
         return 2
@@ -250,10 +268,17 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGHUP, _raise_interrupt)
     run_dir = tempfile.mkdtemp(prefix="cloudshift-bench-")
-    env = BenchEnv(run_dir, PORT_OFFSET)
+    env = BenchEnv(run_dir, PORT_OFFSET) if needs_env else None
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    started_env = None
     try:
-        bring_up(env)
-        measured = run_selected(env, selected, run_dir, QUICK_SIZES if args.quick else FULL_SIZES)
+        # The routing benchmarks run first, before the environment exists: nothing else then
+        # competes for the CPU with their HAProxy and wrk.
+        measured = run_selected(None, [name for name in selected if name in ROUTING_BENCHMARKS], run_dir, sizes)
+        if env is not None:
+            started_env = env  # torn down even when bring_up fails half way
+            bring_up(env)
+            measured.update(run_selected(env, [name for name in selected if name in ENV_BENCHMARKS], run_dir, sizes))
     except KeyboardInterrupt:
         log("\nbench: interrupted, nothing recorded")
         return 130
@@ -263,7 +288,8 @@ def main(argv=None):
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
         try:
-            tear_down(env)
+            if started_env is not None:
+                tear_down(started_env)
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             if args.keep_run_dir:

@@ -29,16 +29,17 @@ class WrkOutputError(ValueError):
     """wrk's output lacks a figure the benchmarks need."""
 
 
-def wrk_command(url, host, threads=2, connections=50, duration_s=10, timeout_s=5):
-    """The wrk command line: keep-alive connections, latency distribution, Host header set."""
+def wrk_command(url, host, threads=2, connections=50, duration_s=10, timeout_s=5, script=STATS_SCRIPT):
+    """The wrk command line: keep-alive connections, latency distribution, Host header set.
+    script must print the BENCH_JSON line of bench/lua/stats.lua (another script loads that one)."""
     return ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration_s, "--timeout", "%ds" % timeout_s,
-            "--latency", "-s", STATS_SCRIPT, "-H", "Host: %s" % host, url]
+            "--latency", "-s", script, "-H", "Host: %s" % host, url]
 
 
 def display_command(command):
-    """The command as an operator types it from the checkout root (script path relative, quoted)."""
+    """The command as an operator types it from the checkout root (bench/ script paths relative, quoted)."""
     root = os.path.dirname(HERE)
-    return shlex.join(os.path.relpath(argument, root) if argument == STATS_SCRIPT else argument
+    return shlex.join(os.path.relpath(argument, root) if argument.startswith(HERE + os.sep) else argument
                       for argument in command)
 
 
@@ -98,13 +99,14 @@ def parse_wrk_output(text):
     return figures
 
 
-def _environment(count_status):
-    return dict(os.environ, BENCH_COUNT_STATUS="1" if count_status else "0")
+def _environment(count_status, extra_env=None):
+    return dict(os.environ, BENCH_COUNT_STATUS="1" if count_status else "0", BENCH_STATS_LUA=STATS_SCRIPT,
+                **(extra_env or {}))
 
 
-def run_wrk(command, count_status=False):
-    """Run wrk to the end; return (figures, raw output)."""
-    completed = subprocess.run(command, capture_output=True, text=True, env=_environment(count_status),
+def run_wrk(command, count_status=False, extra_env=None):
+    """Run wrk to the end; return (figures, raw output). extra_env: variables for the wrk script."""
+    completed = subprocess.run(command, capture_output=True, text=True, env=_environment(count_status, extra_env),
                                timeout=_duration_of(command) + 60, check=False)
     if completed.returncode:
         raise WrkOutputError("%s exited %d: %s" % (" ".join(command), completed.returncode, completed.stderr.strip()))
@@ -122,10 +124,11 @@ class BackgroundWrk:
     """wrk running while the caller does something else; stop() ends it with SIGINT, which makes
     wrk print its report for the time it ran. Always ends the process, even when the caller fails."""
 
-    def __init__(self, command, output_path, count_status=True):
+    def __init__(self, command, output_path, count_status=True, extra_env=None):
         self.command = command
         self.output_path = output_path
         self.count_status = count_status
+        self.extra_env = extra_env
         self.process = None
         self.started_at = None
         self._output = None
@@ -133,7 +136,8 @@ class BackgroundWrk:
     def __enter__(self):
         self._output = open(self.output_path, "w")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(self.command, stdout=self._output,  # pylint: disable=consider-using-with
-                                        stderr=subprocess.STDOUT, env=_environment(self.count_status))
+                                        stderr=subprocess.STDOUT,
+                                        env=_environment(self.count_status, self.extra_env))
         self.started_at = time.monotonic()
         return self
 

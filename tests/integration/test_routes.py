@@ -102,7 +102,7 @@ def test_a_step_on_one_route_changes_only_that_route(env):
     share, served = measure(env, "/v2/customers/", 2000)
     assert served == {APP + "--customers": 2000} and abs(share - 50) <= 2, share
     # The other routes, measured again, are where they were.
-    share, _ = measure(env, CRITICAL, 3000)
+    share, _counts = measure(env, CRITICAL, 3000)
     assert abs(share * 30 - 30) <= 15, share
     for path in ("/v2/", "/v1/", "/admin/"):
         assert measure(env, path, 300)[0] == REPORT_EXAMPLES[path][1], path
@@ -138,7 +138,7 @@ def test_route_step_survives_site_rerun_reload_and_restart(env):
     env.wait_status(APP + "--customers", CLOUD, "UP")
     assert env.weights(APP + "--customers") == expected
     assert env.weights(APP + "--v2")[CLOUD] == 100 and env.weights(APP + "--critical-payments") == {ONPREM: 99, CLOUD: 1}
-    share, _ = measure(env, "/v2/customers/", 1000)
+    share, _counts = measure(env, "/v2/customers/", 1000)
     assert abs(share - 40) <= 2, share
 
 
