@@ -19,15 +19,11 @@ description:
   - When O(cloud_servers) and O(onprem_servers) are given, tags each server with its side and
     returns the cloud share realised by the weights and the effective share of the servers serving now.
   - Read-only; works on a C(user) level socket too.
+extends_documentation_fragment:
+  - cloudshift.migration.runtime_api
 author:
   - cloudshift founding engineers (@cloudshift)
 options:
-  socket:
-    description:
-      - HAProxy stats socket, as a unix socket path (V(/run/haproxy/admin.sock))
-        or a TCP address (V(tcp:127.0.0.1:9999) or V(127.0.0.1:9999)).
-    type: str
-    required: true
   backends:
     description: Names of the backends to read.
     type: list
@@ -42,10 +38,6 @@ options:
     description: Names of the on-prem servers (across the backends read).
     type: list
     elements: str
-  timeout:
-    description: Seconds to wait for the connection to the socket and for each reply.
-    type: float
-    default: 5
 attributes:
   check_mode:
     support: full
@@ -182,28 +174,26 @@ backends:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError, RuntimeClient
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
+    runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError, describe_backends
 
 
 def run_module():
     module = AnsibleModule(
-        argument_spec=dict(
-            socket=dict(type="str", required=True),
+        argument_spec=runtime_argument_spec(
             backends=dict(type="list", elements="str", required=True, aliases=["backend"]),
             cloud_servers=dict(type="list", elements="str"),
             onprem_servers=dict(type="list", elements="str"),
-            timeout=dict(type="float", default=5.0),
         ),
         supports_check_mode=True,
     )
     params = module.params
     if not params["backends"]:
         module.fail_json(msg="backends is empty: name at least one backend")
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %r" % params["timeout"])
     try:
-        client = RuntimeClient(params["socket"], timeout=params["timeout"])
+        client = runtime_client(module)
         backends = describe_backends(client, params["backends"], params["cloud_servers"], params["onprem_servers"])
     except (HAProxyError, SplitError, ValueError) as exc:
         module.fail_json(msg=str(exc))

@@ -32,15 +32,11 @@ description:
     even when O(match) is not given.
   - This collection only writes through admin sockets. HAProxy 2.6 accepts map changes at
     C(level user), so the module checks the level with C(show cli level) and refuses other levels.
+extends_documentation_fragment:
+  - cloudshift.migration.runtime_api
 author:
   - cloudshift founding engineers (@cloudshift)
 options:
-  socket:
-    description:
-      - HAProxy stats socket at admin level, as a unix socket path (V(/run/haproxy/admin.sock))
-        or a TCP address (V(tcp:127.0.0.1:9999) or V(127.0.0.1:9999)).
-    type: str
-    required: true
   map:
     description:
       - Absolute path of the map file, exactly as the HAProxy configuration names it
@@ -93,10 +89,6 @@ options:
     description:
       - Where to write the map file. Defaults to O(map), the file HAProxy loaded.
     type: path
-  timeout:
-    description: Seconds to wait for the socket to connect and for each reply.
-    type: float
-    default: 5.0
 attributes:
   check_mode:
     support: full
@@ -250,7 +242,9 @@ file_changed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError, RuntimeClient
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
+    runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
     MATCH_METHODS,
     STATES,
@@ -261,8 +255,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps 
 
 def run_module():
     module = AnsibleModule(
-        argument_spec=dict(
-            socket=dict(type="str", required=True),
+        argument_spec=runtime_argument_spec(
             map=dict(type="str", required=True),
             entries=dict(type="list", elements="dict", default=[], options=dict(
                 key=dict(type="str", required=True, no_log=False),
@@ -272,15 +265,12 @@ def run_module():
             match=dict(type="str", choices=list(MATCH_METHODS)),
             write_file=dict(type="bool", default=True),
             file_path=dict(type="path"),
-            timeout=dict(type="float", default=5.0),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %r" % params["timeout"])
     try:
-        client = RuntimeClient(params["socket"], timeout=params["timeout"])
+        client = runtime_client(module)
         result = manage_map(client, params["map"], params["entries"], params["state"], match=params["match"],
                             write_file=params["write_file"], file_path=params["file_path"],
                             check_mode=module.check_mode)

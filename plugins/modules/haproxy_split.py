@@ -22,16 +22,13 @@ description:
     sent; all C(set weight) commands go in one batch over one connection and are read back.
   - Never changes a server's admin state (a server in MAINT or DRAIN stays there).
   - Backup servers listed on either side (the on-prem servers at step 100, rendered C(backup) by
-    the configuration) keep their weight and are left out of the share.
+    the configuration) keep their weight (a weight of 0 is raised to 100 so they can take over)
+    and are left out of the share.
+extends_documentation_fragment:
+  - cloudshift.migration.runtime_api
 author:
   - cloudshift founding engineers (@cloudshift)
 options:
-  socket:
-    description:
-      - HAProxy stats socket at admin level, as a unix socket path (V(/run/haproxy/admin.sock))
-        or a TCP address (V(tcp:127.0.0.1:9999) or V(127.0.0.1:9999)).
-    type: str
-    required: true
   backend:
     description: Name of the HAProxy backend.
     type: str
@@ -50,10 +47,6 @@ options:
     description: Percent of the backend's requests to send to the cloud servers, from 0 to 100.
     type: int
     required: true
-  timeout:
-    description: Seconds to wait for the connection to the socket and for each reply.
-    type: float
-    default: 5
 attributes:
   check_mode:
     support: full
@@ -204,27 +197,25 @@ servers:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError, RuntimeClient
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
+    runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError, apply_split
 
 
 def run_module():
     module = AnsibleModule(
-        argument_spec=dict(
-            socket=dict(type="str", required=True),
+        argument_spec=runtime_argument_spec(
             backend=dict(type="str", required=True),
             cloud_servers=dict(type="list", elements="str", required=True),
             onprem_servers=dict(type="list", elements="str", required=True),
             share=dict(type="int", required=True),
-            timeout=dict(type="float", default=5.0),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %r" % params["timeout"])
     try:
-        client = RuntimeClient(params["socket"], timeout=params["timeout"])
+        client = runtime_client(module)
         result = apply_split(client, params["backend"], params["cloud_servers"], params["onprem_servers"],
                              params["share"], check_mode=module.check_mode)
     except (HAProxyError, SplitError, ValueError) as exc:

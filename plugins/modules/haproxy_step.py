@@ -21,10 +21,6 @@ description:
     command that changes anything. If recording the step fails, the weights are put back.
   - Never touches a server's admin state.
 options:
-  socket:
-    description: HAProxy admin-level stats socket (a path, or C(tcp:HOST:PORT)).
-    type: str
-    required: true
   state_dir:
     description: Directory of the node's state store.
     type: path
@@ -78,10 +74,8 @@ options:
     description: The HAProxy binary used to validate O(config_file).
     type: path
     default: haproxy
-  timeout:
-    description: Seconds to wait for the socket.
-    type: float
-    default: 5.0
+extends_documentation_fragment:
+  - cloudshift.migration.runtime_api
 author:
   - cloudshift founding engineers (@cloudshift)
 attributes:
@@ -190,7 +184,9 @@ state_file:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError, RuntimeClient
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
+    runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import ConfigFileError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import StateError
@@ -201,8 +197,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.valid
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            socket=dict(type="str", required=True),
+        argument_spec=runtime_argument_spec(
             state_dir=dict(type="path", required=True),
             app=dict(type="str", required=True),
             route=dict(type="str"),
@@ -215,15 +210,12 @@ def main():
             server_state_file=dict(type="path"),
             config_file=dict(type="path"),
             binary=dict(type="path", default="haproxy"),
-            timeout=dict(type="float", default=5.0),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %r" % params["timeout"])
     try:
-        result = apply_step(RuntimeClient(params["socket"], timeout=params["timeout"]), params["state_dir"],
+        result = apply_step(runtime_client(module), params["state_dir"],
                             params["app"], params["cloud_servers"], params["onprem_servers"], params["step"],
                             initial_step=params["initial_step"], by=params["by"], note=params["note"],
                             server_state_file=params["server_state_file"], config_file=params["config_file"],
