@@ -244,7 +244,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
-    runtime_argument_spec, runtime_client)
+    exit_with_result, runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
     MATCH_METHODS,
     STATES,
@@ -276,12 +276,7 @@ def run_module():
                             check_mode=module.check_mode)
     except (HAProxyError, MapError, ValueError, OSError) as exc:
         module.fail_json(msg=str(exc), map=params["map"], commands_applied=list(getattr(exc, "applied", None) or []))
-    diff = result.pop("diff")
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_result(module, result)
 
 
 def main():

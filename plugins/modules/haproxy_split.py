@@ -199,7 +199,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
-    runtime_argument_spec, runtime_client)
+    exit_with_result, runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError, apply_split
 
 
@@ -221,12 +221,7 @@ def run_module():
     except (HAProxyError, SplitError, ValueError) as exc:
         module.fail_json(msg=str(exc), backend=params["backend"], share_requested=params["share"],
                          commands_applied=list(getattr(exc, "applied", None) or []))
-    diff = result.pop("diff")
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_result(module, result)
 
 
 def main():

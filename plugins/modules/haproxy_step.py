@@ -186,7 +186,7 @@ state_file:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
-    runtime_argument_spec, runtime_client)
+    exit_with_result, runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import ConfigFileError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import StateError
@@ -224,12 +224,7 @@ def main():
             ValueError) as exc:
         module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=params["step"],
                          commands_applied=list(getattr(exc, "applied", None) or []))
-    diff = result.pop("diff")
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_result(module, result)
 
 
 if __name__ == "__main__":

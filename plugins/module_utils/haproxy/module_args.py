@@ -26,3 +26,13 @@ def runtime_client(module):
     if timeout <= 0:
         module.fail_json(msg="timeout must be a positive number of seconds, got %r" % timeout)
     return RuntimeClient(module.params["socket"], timeout=timeout)
+
+
+def exit_with_result(module, result):
+    """exit_json with the result of a service function: its warnings warned, its diff only in diff mode."""
+    diff = result.pop("diff", None)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if module._diff and diff is not None:
+        result["diff"] = diff
+    module.exit_json(**result)
