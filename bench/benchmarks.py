@@ -80,8 +80,25 @@ def config_directives(config_file, names=("close-spread-time", "hard-stop-after"
     return found
 
 
-def _median(values):
-    return round(statistics.median(values), 3)
+def _median(values, decimals=3):
+    return round(statistics.median(values), decimals)
+
+
+def summarize_rounds(runs, count_key, decimals=3):
+    """{config: {requests_per_s, p50_us, p99_us, requests, <count_key>, socket_errors}} from
+    {config: [wrk figures, one per round]}: medians of the rounds, sums of the counts."""
+    summary = {}
+    for name, figures_list in runs.items():
+        summary[name] = {
+            "requests_per_s": _median([f["requests_per_s"] for f in figures_list], decimals),
+            "p50_us": _median([f["latency_us"]["p50"] for f in figures_list], decimals),
+            "p99_us": _median([f["latency_us"]["p99"] for f in figures_list], decimals),
+            "requests": sum(f["requests"] for f in figures_list),
+            count_key: sum(f[count_key] for f in figures_list),
+            "socket_errors": {kind: sum(f["socket_errors"][kind] for f in figures_list)
+                              for kind in ("connect", "read", "write", "timeout")},
+        }
+    return summary
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,17 +127,7 @@ def proxy_overhead(env, rounds=3, duration_s=10, threads=2, connections=50, log=
                    figures["latency_us"]["p99"], figures["http_errors"], figures["socket_errors"]))
     cloud_hits = env.hits(APP, "cloud")
     onprem_hits = env.hits(APP, "onprem")
-    summary = {}
-    for name, figures_list in runs.items():
-        summary[name] = {
-            "requests_per_s": _median([f["requests_per_s"] for f in figures_list]),
-            "p50_us": _median([f["latency_us"]["p50"] for f in figures_list]),
-            "p99_us": _median([f["latency_us"]["p99"] for f in figures_list]),
-            "requests": sum(f["requests"] for f in figures_list),
-            "http_errors": sum(f["http_errors"] for f in figures_list),
-            "socket_errors": {kind: sum(f["socket_errors"][kind] for f in figures_list)
-                              for kind in ("connect", "read", "write", "timeout")},
-        }
+    summary = summarize_rounds(runs, "http_errors")
     direct, proxied = summary["direct"], summary["haproxy"]
     total_requests = direct["requests"] + proxied["requests"]
     return {

@@ -20,7 +20,7 @@ import sys
 import time
 
 import wrkrun
-from benchmarks import BenchmarkError
+from benchmarks import BenchmarkError, summarize_rounds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -156,25 +156,10 @@ def render_config(socket_path, frontends):
     return "\n".join(lines) + "\n"
 
 
-def _median(values):
-    return round(statistics.median(values), 1)
-
-
 def summarize_lookup(runs):
     """{config: {requests_per_s, p50_us, p99_us, requests, non_2xx, socket_errors}} from
     {config: [wrk figures with statuses counted, one per round]}: medians of the rounds, sums of the counts."""
-    summary = {}
-    for name, figures_list in runs.items():
-        summary[name] = {
-            "requests_per_s": _median([f["requests_per_s"] for f in figures_list]),
-            "p50_us": _median([f["latency_us"]["p50"] for f in figures_list]),
-            "p99_us": _median([f["latency_us"]["p99"] for f in figures_list]),
-            "requests": sum(f["requests"] for f in figures_list),
-            "non_2xx": sum(f["non_2xx"] for f in figures_list),
-            "socket_errors": {kind: sum(f["socket_errors"][kind] for f in figures_list)
-                              for kind in ("connect", "read", "write", "timeout")},
-        }
-    return summary
+    return summarize_rounds(runs, "non_2xx", decimals=1)
 
 
 def lookup_ratios(summary, route_counts=ROUTE_COUNTS):
