@@ -50,6 +50,8 @@ DEFAULT_THRESHOLDS = {
 }
 INTEGER_THRESHOLDS = ("min_requests", "max_check_failures")
 SIDE_COUNT_KEYS = ("requests", "http_5xx", "connection_errors", "check_failures")
+# Attempts that failed on the side and were retried on another server (users never saw them).
+OPTIONAL_COUNT_KEYS = ("failed_attempts",)
 SIDE_KEYS = SIDE_COUNT_KEYS + ("latencies_ms",)
 
 
@@ -195,10 +197,14 @@ def validate_side(side, label):
     missing = [key for key in SIDE_KEYS if key not in side]
     if missing:
         raise ValueError("%s is missing %s" % (label, ", ".join(missing)))
-    unknown = sorted(set(side) - set(SIDE_KEYS), key=str)
+    known = SIDE_KEYS + OPTIONAL_COUNT_KEYS
+    unknown = sorted(set(side) - set(known), key=str)
     if unknown:
-        raise ValueError("%s has unknown key(s) %s; known: %s" % (label, ", ".join(map(repr, unknown)), ", ".join(SIDE_KEYS)))
-    for key in SIDE_COUNT_KEYS:
+        raise ValueError("%s has unknown key(s) %s; known: %s" % (label, ", ".join(map(repr, unknown)), ", ".join(known)))
+    side = dict(side)
+    for key in OPTIONAL_COUNT_KEYS:
+        side.setdefault(key, 0)
+    for key in SIDE_COUNT_KEYS + OPTIONAL_COUNT_KEYS:
         value = side[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError("%s.%s must be a whole number >= 0, got %r" % (label, key, value))
@@ -206,7 +212,11 @@ def validate_side(side, label):
     for index, value in enumerate(latencies):
         if value < 0:
             raise ValueError("%s.latencies_ms[%d] is %r, a negative latency" % (label, index, value))
-    checked = dict((key, side[key]) for key in SIDE_COUNT_KEYS)
+    errors = side["http_5xx"] + side["connection_errors"] + side["failed_attempts"]
+    if errors > side["requests"]:
+        raise ValueError("%s counts %d errors (http_5xx + connection_errors + failed_attempts) in %d requests"
+                         % (label, errors, side["requests"]))
+    checked = dict((key, side[key]) for key in SIDE_COUNT_KEYS + OPTIONAL_COUNT_KEYS)
     checked["latencies_ms"] = latencies
     return checked
 
@@ -235,8 +245,11 @@ def _requests_check(cloud, onprem, limits):
 
 
 def _error_rate_check(cloud, onprem, limits, enough_volume):
+    def errors_of(side):
+        return side["http_5xx"] + side["connection_errors"] + side["failed_attempts"]
+
     def rate_points(side):
-        errors = side["http_5xx"] + side["connection_errors"]
+        errors = errors_of(side)
         return 100.0 * errors / side["requests"] if side["requests"] else None
 
     cloud_rate, onprem_rate = rate_points(cloud), rate_points(onprem)
@@ -245,10 +258,9 @@ def _error_rate_check(cloud, onprem, limits, enough_volume):
     if cloud_rate is None or onprem_rate is None:
         return _check("error_rate", measured, threshold, False, INCONCLUSIVE, "no requests on a side")
     measured["diff_points"] = cloud_rate - onprem_rate
-    measured["p_value"] = _one_sided_rate_p_value(
-        cloud["http_5xx"] + cloud["connection_errors"], cloud["requests"],
-        onprem["http_5xx"] + onprem["connection_errors"], onprem["requests"],
-    )
+    measured["cloud_errors"] = errors_of(cloud)
+    measured["onprem_errors"] = errors_of(onprem)
+    measured["p_value"] = _one_sided_rate_p_value(errors_of(cloud), cloud["requests"], errors_of(onprem), onprem["requests"])
     over = measured["diff_points"] > threshold["max_diff_points"]
     significant = measured["p_value"] < limits["alpha"] / 2.0
     breached = over and significant
@@ -340,7 +352,8 @@ def compare_sides(cloud, onprem, thresholds=None):
     """Gate verdict for cloud against on-prem on one window.
 
     cloud, onprem: dicts with integer counts requests, http_5xx, connection_errors,
-    check_failures (requests includes the failed ones) and latencies_ms (list of numbers).
+    check_failures, optionally failed_attempts (retried elsewhere; requests includes every failed
+    one) and latencies_ms (list of numbers).
     thresholds: dict overriding DEFAULT_THRESHOLDS (None values keep the default).
 
     Returns {"verdict": "pass"|"fail"|"inconclusive", "thresholds": resolved, "checks": [...]},

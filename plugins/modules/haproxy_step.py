@@ -74,6 +74,14 @@ options:
     description: The HAProxy binary used to validate O(config_file).
     type: path
     default: haproxy
+  timings_ring:
+    description:
+      - The ring HAProxy logs each request to. After a change the module saves a snapshot of the backend's
+        counters and of where the ring ends in C(<state_dir>/windows/<backend>.json), where the figures of the
+        new step start (C(haproxy_stats_info) O(cloudshift.migration.haproxy_stats_info#module:since_file)).
+      - A configuration without that ring gives a snapshot without latencies.
+    type: str
+    default: cloudshift-timings
 extends_documentation_fragment:
   - cloudshift.migration.runtime_api
 author:
@@ -181,6 +189,10 @@ state_file:
   description: The app's file in the state store.
   returned: success
   type: str
+snapshot_file:
+  description: Where the snapshot starting the new step's window is saved (after a change).
+  returned: success
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -210,6 +222,7 @@ def main():
             server_state_file=dict(type="path"),
             config_file=dict(type="path"),
             binary=dict(type="path", default="haproxy"),
+            timings_ring=dict(type="str", default="cloudshift-timings"),
         ),
         supports_check_mode=True,
     )
@@ -219,7 +232,8 @@ def main():
                             params["app"], params["cloud_servers"], params["onprem_servers"], params["step"],
                             initial_step=params["initial_step"], by=params["by"], note=params["note"],
                             server_state_file=params["server_state_file"], config_file=params["config_file"],
-                            binary=params["binary"], check_mode=module.check_mode, route=params["route"])
+                            binary=params["binary"], check_mode=module.check_mode, route=params["route"],
+                            timings_ring=params["timings_ring"])
     except (HAProxyError, SplitError, StateError, StepError, MasterError, ConfigFileError, ValidationError,
             ValueError) as exc:
         module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=params["step"],

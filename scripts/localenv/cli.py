@@ -14,7 +14,7 @@ import sys
 import time
 
 from . import pki
-from .config import APP_NAMES, APPS, LOOPBACK, MODES, SIDES, ConfigError, Layout, \
+from .config import APP_NAMES, APPS, LOOPBACK, MODES, SIDES, SLOW_DELAY_SECONDS, ConfigError, Layout, \
     validate_fault, validate_upstream
 from .control import ControlClient, ControlError, DaemonUnavailable
 
@@ -48,6 +48,8 @@ def build_parser():
     fault.add_argument("app", help="one of: " + ", ".join(APP_NAMES))
     fault.add_argument("side", help="one of: " + ", ".join(SIDES))
     fault.add_argument("mode", help="one of: " + ", ".join(MODES))
+    fault.add_argument("--delay", type=float, metavar="SECONDS",
+                       help="delay of the answers in mode slow or appslow (default %g)" % SLOW_DELAY_SECONDS)
     hits = commands.add_parser("hits", help="print the request count of one upstream (health checks excluded)")
     hits.add_argument("app", help="one of: " + ", ".join(APP_NAMES))
     hits.add_argument("side", help="one of: " + ", ".join(SIDES))
@@ -61,7 +63,7 @@ def parse_args(argv):
     """Parse and validate argv; raise UsageError naming the bad value."""
     args = build_parser().parse_args(argv)
     if args.command == "fault":
-        error = validate_fault(args.app, args.side, args.mode)
+        error = validate_fault(args.app, args.side, args.mode, args.delay)
         if error:
             raise UsageError(error)
     elif args.command == "hits":
@@ -230,8 +232,9 @@ def cmd_status(layout, args):
 
 
 def cmd_fault(layout, args):
-    answer = ControlClient(layout.control_port).fault(args.app, args.side, args.mode)
-    print("%s %s: %s -> %s" % (args.app, args.side, answer["previous_mode"], answer["mode"]))
+    answer = ControlClient(layout.control_port).fault(args.app, args.side, args.mode, args.delay)
+    delay = " (%gs)" % answer["delay"] if answer.get("delay") is not None else ""
+    print("%s %s: %s -> %s%s" % (args.app, args.side, answer["previous_mode"], answer["mode"], delay))
     return EXIT_OK
 
 

@@ -9,11 +9,18 @@ from dataclasses import dataclass
 LOOPBACK = "127.0.0.1"
 HEALTH_PATH = "/HealthCheck"
 
-SIDES = ("onprem", "cloud")
-MODES = ("ok", "error", "slow", "down", "badcert")
+# The upstreams of each app: on-prem (HTTP), cloud (HTTPS) and a second cloud upstream (HTTPS) that
+# the local inventory leaves unused; the drills add it as a second cloud server ("one of two pods").
+SIDES = ("onprem", "cloud", "cloud2")
+TLS_SIDES = ("cloud", "cloud2")
+SECOND_CLOUD_PORT_SHIFT = 100
+MODES = ("ok", "error", "slow", "down", "badcert", "apperror", "appslow")
 # Modes that only make sense for a TLS upstream.
 TLS_ONLY_MODES = ("badcert",)
+# Modes that take a delay (seconds, --delay); the others ignore it.
+DELAY_MODES = ("slow", "appslow")
 SLOW_DELAY_SECONDS = 1.5
+MAX_DELAY_SECONDS = 60.0
 
 HAPROXY_BASE_PORT = 8080
 CONTROL_BASE_PORT = 8099
@@ -49,7 +56,7 @@ def port_offset_from(environ):
         offset = int(raw)
     except ValueError:
         raise ConfigError("CLOUDSHIFT_PORT_OFFSET must be an integer, got %r" % raw)
-    highest_base = max(max(a.onprem_base_port, a.cloud_base_port) for a in APPS)
+    highest_base = max(max(a.onprem_base_port, a.cloud_base_port + SECOND_CLOUD_PORT_SHIFT) for a in APPS)
     if offset < -1024 or highest_base + offset > 65535:
         raise ConfigError("CLOUDSHIFT_PORT_OFFSET %r puts ports outside 1024-65535" % raw)
     return offset
@@ -91,6 +98,8 @@ class Layout:
     def upstream_port(self, app_name, side):
         app = app_by_name(app_name)
         base = app.onprem_base_port if side == "onprem" else app.cloud_base_port
+        if side == "cloud2":
+            base += SECOND_CLOUD_PORT_SHIFT
         return base + self.port_offset
 
     # paths
@@ -141,6 +150,9 @@ class Layout:
                 "cloud": {"address": LOOPBACK, "port": self.upstream_port(app.name, "cloud"),
                           "tls": True, "cert": cert, "key": key,
                           "rogue_cert": rogue_cert, "rogue_key": rogue_key},
+                "cloud2": {"address": LOOPBACK, "port": self.upstream_port(app.name, "cloud2"),
+                           "tls": True, "cert": cert, "key": key,
+                           "rogue_cert": rogue_cert, "rogue_key": rogue_key},
             })
         return {
             "format": 1,
@@ -157,7 +169,7 @@ class Layout:
         }
 
 
-def validate_fault(app_name, side, mode):
+def validate_fault(app_name, side, mode, delay=None):
     """Return an error message naming the bad value, or None when the fault is valid."""
     if app_name not in APP_NAMES:
         return "unknown app %r (expected one of: %s)" % (app_name, ", ".join(APP_NAMES))
@@ -165,8 +177,13 @@ def validate_fault(app_name, side, mode):
         return "unknown side %r (expected one of: %s)" % (side, ", ".join(SIDES))
     if mode not in MODES:
         return "unknown mode %r (expected one of: %s)" % (mode, ", ".join(MODES))
-    if mode in TLS_ONLY_MODES and side != "cloud":
+    if mode in TLS_ONLY_MODES and side not in TLS_SIDES:
         return "mode %r needs a TLS upstream; side %r is plain HTTP (use side 'cloud')" % (mode, side)
+    if delay is not None:
+        if mode not in DELAY_MODES:
+            return "a delay only goes with mode %s, not %r" % (" or ".join(DELAY_MODES), mode)
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 < delay <= MAX_DELAY_SECONDS:
+            return "delay must be a number of seconds above 0 and at most %g, got %r" % (MAX_DELAY_SECONDS, delay)
     return None
 
 

@@ -49,8 +49,11 @@ class ControlClient:
     def hits(self, app, side):
         return self._call("GET", "/hits?" + urlencode({"app": app, "side": side}))
 
-    def fault(self, app, side, mode):
-        return self._call("POST", "/fault", {"app": app, "side": side, "mode": mode})
+    def fault(self, app, side, mode, delay=None):
+        request = {"app": app, "side": side, "mode": mode}
+        if delay is not None:
+            request["delay"] = delay
+        return self._call("POST", "/fault", request)
 
     def reset(self):
         return self._call("POST", "/reset", {})

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from . import httpproto
-from .config import APPS, HEALTH_PATH, LOOPBACK, SLOW_DELAY_SECONDS, validate_fault, \
-    validate_upstream
+from .config import APPS, DELAY_MODES, HEALTH_PATH, LOOPBACK, SIDES, SLOW_DELAY_SECONDS, TLS_SIDES, \
+    validate_fault, validate_upstream
 
 SNI_ATTRIBUTE = "cloudshift_sni"
 
@@ -153,6 +153,7 @@ class Upstream:
         self.port = port
         self.tls = cert_files is not None
         self.mode = "ok"
+        self.delay = SLOW_DELAY_SECONDS
         self.server = None
         self.connections = set()
         self.label = "%s-%s" % (app.name, side)
@@ -214,8 +215,10 @@ class Upstream:
             self.close_connections()
             await server.wait_closed()
 
-    async def set_mode(self, mode):
+    async def set_mode(self, mode, delay=None):
         previous, self.mode = self.mode, mode
+        if mode in DELAY_MODES:
+            self.delay = SLOW_DELAY_SECONDS if delay is None else float(delay)
         if mode == "down":
             await self.stop_listening()
         else:
@@ -228,7 +231,8 @@ class Upstream:
     def handle(self, head, _body, sni):
         seen = {"method": head.method, "path": head.path, "host": head.host, "sni": sni,
                 "at": time.time()}
-        if head.path == HEALTH_PATH:
+        health_check = head.path == HEALTH_PATH
+        if health_check:
             self.health_checks += 1
             self.last_health_check = seen
             ok_body = b"OK\n"
@@ -236,18 +240,20 @@ class Upstream:
             self.hits += 1
             self.last_request = seen
             ok_body = self.ok_body
-        if self.mode == "error":
+        # apperror / appslow leave the health page alone: the field report's failure no check saw.
+        if self.mode == "error" or (self.mode == "apperror" and not health_check):
             self.errors_sent += 1
-            return Reply(503, ("%s: fault error\n" % self.label).encode(), self.headers)
+            return Reply(503, ("%s: fault %s\n" % (self.label, self.mode)).encode(), self.headers)
         reply = Reply(200, ok_body, self.headers)
-        if self.mode == "slow":
-            reply.delay = SLOW_DELAY_SECONDS
+        if self.mode == "slow" or (self.mode == "appslow" and not health_check):
+            reply.delay = self.delay
         return reply
 
     def status(self):
         return {
             "app": self.app.name, "side": self.side, "host": self.app.host,
             "address": LOOPBACK, "port": self.port, "tls": self.tls, "mode": self.mode,
+            "delay": self.delay if self.mode in DELAY_MODES else None,
             "listening": self.listening, "open_connections": len(self.connections),
             "hits": self.hits, "health_checks": self.health_checks,
             "errors_sent": self.errors_sent,
@@ -302,31 +308,33 @@ class ControlApi:
             return json_reply(400, {"error": "body is not JSON: %s" % error})
         if not isinstance(request, dict):
             return json_reply(400, {"error": "body must be a JSON object, got %r" % (request,)})
-        app, side, mode = (request.get(key) for key in ("app", "side", "mode"))
-        error = validate_fault(app, side, mode)
+        app, side, mode, delay = (request.get(key) for key in ("app", "side", "mode", "delay"))
+        error = validate_fault(app, side, mode, delay)
         if error:
             return json_reply(400, {"error": error})
-        return self._apply_fault(self.upstreams[(app, side)], mode)
+        return self._apply_fault(self.upstreams[(app, side)], mode, delay)
 
-    async def _apply_fault(self, upstream, mode):
+    async def _apply_fault(self, upstream, mode, delay=None):
         try:
-            previous = await upstream.set_mode(mode)
+            previous = await upstream.set_mode(mode, delay)
         except OSError as error:
             log("fault %s %s failed: %s" % (upstream.label, mode, error))
             return json_reply(500, {"error": "cannot apply %s to %s: %s" % (mode, upstream.label, error)})
         log("fault %s: %s -> %s" % (upstream.label, previous, mode))
         return json_reply(200, {"app": upstream.app.name, "side": upstream.side, "mode": mode,
+                                "delay": upstream.delay if mode in DELAY_MODES else None,
                                 "previous_mode": previous, "changed": previous != mode})
 
 
 def build_upstreams(layout):
     upstreams = {}
     for app in APPS:
-        upstreams[(app.name, "onprem")] = Upstream(app, "onprem", layout.upstream_port(app.name, "onprem"))
-        upstreams[(app.name, "cloud")] = Upstream(
-            app, "cloud", layout.upstream_port(app.name, "cloud"),
-            cert_files=layout.server_cert(app.name),
-            rogue_cert_files=layout.server_cert(app.name, rogue=True))
+        for side in SIDES:
+            tls = side in TLS_SIDES
+            upstreams[(app.name, side)] = Upstream(
+                app, side, layout.upstream_port(app.name, side),
+                cert_files=layout.server_cert(app.name) if tls else None,
+                rogue_cert_files=layout.server_cert(app.name, rogue=True) if tls else None)
     return upstreams
 
 

@@ -1,6 +1,7 @@
 """democtl argument and environment validation (no daemon, no network)."""
 
 import os
+import re
 import sys
 
 import pytest
@@ -55,7 +56,7 @@ def test_layout_adds_offset_to_every_port(tmp_path):
     assert layout.control_port == 28099
     assert layout.haproxy_port == 28080
     assert [layout.upstream_port(app, side) for app in config.APP_NAMES for side in config.SIDES] == \
-        [28181, 28443, 28182, 28444]
+        [28181, 28443, 28543, 28182, 28444, 28544]
     assert layout.pki_dir == os.path.join(str(tmp_path), "pki")
 
 
@@ -64,3 +65,20 @@ def test_layout_defaults_to_repo_run_dir_and_no_offset():
     assert layout.port_offset == 0 and layout.control_port == 8099
     assert layout.run_dir == os.path.join(config.repo_root(), ".run")
     assert os.path.isfile(os.path.join(config.repo_root(), "scripts", "democtl"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["fault", "application-01", "cloud", "apperror", "--delay", "0.3"], "a delay only goes with mode slow or appslow, not 'apperror'"),
+    (["fault", "application-01", "cloud", "appslow", "--delay", "0"], "delay must be a number of seconds above 0"),
+    (["fault", "application-01", "cloud", "slow", "--delay", "61"], "at most 60, got 61.0"),
+    (["fault", "application-01", "cloud3", "down"], "unknown side 'cloud3'"),
+    (["fault", "application-01", "onprem", "badcert"], "mode 'badcert' needs a TLS upstream"),
+])
+def test_bad_fault_arguments_are_refused_naming_the_value(argv, message):
+    with pytest.raises(cli.UsageError, match=re.escape(message)):
+        cli.parse_args(argv)
+
+
+def test_fault_with_delay_is_accepted():
+    args = cli.parse_args(["fault", "application-02", "cloud2", "appslow", "--delay", "0.3"])
+    assert (args.side, args.mode, args.delay) == ("cloud2", "appslow", 0.3)

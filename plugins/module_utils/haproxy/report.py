@@ -72,3 +72,47 @@ def step_table(reports):
             rows.append(head + [str(server.get("name", "-")), str(server.get("side", "-")),
                                 str(server.get("weight", "-")), format_state(server), format_check(server)])
     return render_table(list(STEP_COLUMNS), rows)
+
+
+FIGURES_COLUMNS = ("node", "side", "requests", "2xx", "4xx", "5xx", "errors", "retried", "chk fail",
+                   "connect avg", "response avg", "p50", "p95", "p99", "samples")
+SIDE_LABELS = {"cloud": "cloud", "onprem": "on-prem"}
+
+
+def _pct(value):
+    return "-" if value is None else "%.2f%%" % value
+
+
+def _ms(value):
+    return "-" if value is None else ("%.0f ms" % value if value >= 100 else "%.1f ms" % value)
+
+
+def figures_rows(node, window):
+    """Two rows (cloud, on-prem) of one window's figures."""
+    rows = []
+    for side in ("cloud", "onprem"):
+        figures = window["sides"][side]
+        timings = figures["timings"]
+        server_ms = timings["server_ms"]
+        samples = str(timings["samples"])
+        if timings.get("sampled_from", timings["samples"]) != timings["samples"]:
+            samples += " of %d" % timings["sampled_from"]
+        rows.append([node, SIDE_LABELS[side], str(figures["requests"]), _pct(figures["shares_pct"]["2xx"]),
+                     _pct(figures["shares_pct"]["4xx"]), _pct(figures["shares_pct"]["5xx"]),
+                     _pct(figures["error_rate_pct"]), str(figures["failed_attempts"]), str(figures["check_failures"]),
+                     _ms(timings["connect_ms"]["avg"]), _ms(timings["response_ms"]["avg"]), _ms(server_ms["p50"]),
+                     _ms(server_ms["p95"]), _ms(server_ms["p99"]), samples])
+    return rows
+
+
+def figures_table(windows, merged=None):
+    """Lines of a table of cloud vs on-prem figures: one pair of rows per node, then the fleet's.
+
+    windows: {node: window}; merged: their stats.merge_windows, shown as 'all nodes' when there are several.
+    """
+    rows = []
+    for node in sorted(windows):
+        rows.extend(figures_rows(node, windows[node]))
+    if merged is not None and len(windows) > 1:
+        rows.extend(figures_rows("all nodes", merged))
+    return render_table(list(FIGURES_COLUMNS), rows)

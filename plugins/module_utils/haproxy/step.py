@@ -14,10 +14,14 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import write_config_weights
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
+    StatsError, save_snapshot, snapshot_path, take_snapshot)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
     StateError, load_app_state, previous_step, recorded_step, app_state_path, with_step, write_app_state)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
@@ -66,8 +70,22 @@ def save_runtime_weights(client, path):
     write_server_state_file(client.run(["show servers state"])[0], path)
 
 
+def save_step_snapshot(client, state_dir, backend, ring):
+    """Where the figures of the new step start: the snapshot haproxy_stats_info's since_file reads.
+
+    Best effort: the step is applied whatever happens here; a failure comes back as a warning.
+    """
+    try:
+        snapshot, _lines = take_snapshot(client, backend, ring or None, require_ring=False)
+        save_snapshot(snapshot_path(state_dir, backend), snapshot)
+    except (StatsError, HAProxyError) as exc:
+        return "the step is applied, but its figures will be counted since the worker started: %s" % exc
+    return None
+
+
 def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, initial_step=0, by=None,
-               note=None, server_state_file=None, config_file=None, binary="haproxy", check_mode=False, route=None):
+               note=None, server_state_file=None, config_file=None, binary="haproxy", check_mode=False, route=None,
+               timings_ring=DEFAULT_RING):
     """Move an app, or one of its routes (backend `<app>--<route>`, step kept under the route), to a step."""
     validate_name(app, "app")
     backend = app if route is None else route_backend(app, route)
@@ -93,6 +111,11 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
             raise
     if split["changed"] and server_state_file and not check_mode:
         save_runtime_weights(client, server_state_file)
+    warnings = list(split.get("warnings", []))
+    if (split["changed"] or state_changes) and not check_mode:
+        warning = save_step_snapshot(client, state_dir, backend, timings_ring)
+        if warning:
+            warnings.append(warning)
     # Reaching or leaving 100 re-renders the whole configuration (with the backup flag) and reloads.
     config_changed = False
     if config_file and not (plan["reaching_100"] or plan["leaving_100"]):
@@ -119,6 +142,8 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         "step": plan["target"],
         "reload_required": plan["reaching_100"] or plan["leaving_100"],
         "state_file": app_state_path(state_dir, app),
+        "snapshot_file": snapshot_path(state_dir, backend),
+        "warnings": warnings,
         "diff": diff,
     })
     return result

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The audit log: one JSON line per step change, verdict, forced step and rollback, one file per app.
+
+``<audit_dir>/<app>.jsonl`` on the controller. Lines are appended with one ``write`` on a file opened
+with O_APPEND, so lines of concurrent runs never interleave.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import os
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+
+ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped")
+AUDIT_FORMAT = 1
+
+
+class AuditError(Exception):
+    pass
+
+
+def audit_path(audit_dir, app):
+    return os.path.join(audit_dir, validate_name(app, "app") + ".jsonl")
+
+
+def _round(value, digits=3):
+    return None if value is None else round(value, digits)
+
+
+def figures_digest(window):
+    """What the audit log keeps of a window: per side counts, response shares, error rate and times."""
+    digest = {"seconds": window.get("seconds"), "nodes": window.get("nodes")}
+    for side, figures in window["sides"].items():
+        timings = figures["timings"]
+        digest[side] = {
+            "requests": figures["requests"],
+            "shares_pct": dict((name, _round(value)) for name, value in figures["shares_pct"].items()),
+            "error_rate_pct": _round(figures["error_rate_pct"]),
+            "failed_attempts": figures["failed_attempts"],
+            "retries": figures["retries"],
+            "redispatches": figures["redispatches"],
+            "check_failures": figures["check_failures"],
+            "samples": timings["samples"],
+            "connect_ms": dict((key, _round(timings["connect_ms"][key])) for key in ("avg", "p95")),
+            "response_ms": dict((key, _round(timings["response_ms"][key])) for key in ("avg", "p95")),
+            "server_ms": dict((key, _round(timings["server_ms"][key])) for key in ("avg", "p50", "p95", "p99")),
+        }
+    return digest
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def build_record(app, action, route=None, by=None, from_step=None, to_step=None, verdict=None, forced=False,
+                 note=None, details=None, at=None):
+    """One audit record (pure); AuditError naming the bad value."""
+    validate_name(app, "app")
+    if route is not None:
+        validate_name(route, "route")
+    if action not in ACTIONS:
+        raise AuditError("unknown audit action %r; known: %s" % (action, ", ".join(ACTIONS)))
+    for label, step in (("from_step", from_step), ("to_step", to_step)):
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= 100):
+            raise AuditError("%s must be a step from 0 to 100, got %r" % (label, step))
+    if verdict not in (None, "pass", "fail", "inconclusive"):
+        raise AuditError("verdict must be pass, fail or inconclusive, got %r" % (verdict,))
+    record = {
+        "format": AUDIT_FORMAT,
+        "at": at or now_iso(),
+        "app": app,
+        "route": route,
+        "action": action,
+        "by": by,
+        "from": from_step,
+        "to": to_step,
+        "verdict": verdict,
+        "forced": bool(forced),
+        "note": note,
+    }
+    for key, value in (details or {}).items():
+        if key in record:
+            raise AuditError("details may not override the audit field %r" % key)
+        record[key] = value
+    return record
+
+
+def append_record(audit_dir, record):
+    """Append one record as a JSON line; returns the file's path."""
+    path = audit_path(audit_dir, record["app"])
+    line = (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+    try:
+        if not os.path.isdir(audit_dir):
+            os.makedirs(audit_dir, 0o750)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except (IOError, OSError) as exc:
+        raise AuditError("cannot append to the audit log %s: %s" % (path, exc))
+    return path
+
+
+def read_records(path):
+    """Every record of an audit file, oldest first (lines that are not JSON objects are skipped)."""
+    records = []
+    try:
+        with open(path) as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+    except (IOError, OSError) as exc:
+        if getattr(exc, "errno", None) == 2:
+            return []
+        raise AuditError("cannot read the audit log %s: %s" % (path, exc))
+    return records

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The step gate over a fleet: every node's window added up, cloud against on-prem, and the
+on-prem reference used when on-prem has no traffic of its own (at step 100 it is a backup).
+
+Pure functions; the module migration_gate reads and writes the reference file.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import tempfile
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import (
+    compare_sides, format_verdict, percentile, resolve_thresholds, validate_side)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
+    CLOUD, ONPREM, gate_side, merge_windows)
+
+REFERENCE_FORMAT = 1
+REFERENCE_QUANTILES = 101  # p0, p1, ... p100 of the on-prem latencies
+
+
+class GateError(Exception):
+    pass
+
+
+def make_reference(onprem, at, label):
+    """What is kept of an on-prem side to judge the cloud later without on-prem traffic."""
+    latencies = onprem["latencies_ms"]
+    quantiles = [percentile(latencies, q) for q in range(REFERENCE_QUANTILES)] if latencies else []
+    reference = dict((key, onprem.get(key, 0)) for key in ("requests", "http_5xx", "connection_errors",
+                                                              "failed_attempts", "check_failures"))
+    reference.update({"format": REFERENCE_FORMAT, "at": at, "of": label, "latency_quantiles_ms": quantiles,
+                      "latency_samples": len(latencies)})
+    return reference
+
+
+def reference_side(reference):
+    """The on-prem side analysis.compare_sides takes, from a reference (its quantiles as the latencies)."""
+    if not isinstance(reference, dict) or reference.get("format") != REFERENCE_FORMAT:
+        raise GateError("the on-prem reference is not one written by migration_gate (format %d): %r"
+                        % (REFERENCE_FORMAT, str(reference)[:200]))
+    side = dict((key, reference.get(key, 0)) for key in ("requests", "http_5xx", "connection_errors",
+                                                         "failed_attempts", "check_failures"))
+    # Judged against the cloud, not again against its own past: no check failures carried over.
+    side["check_failures"] = 0
+    side["latencies_ms"] = list(reference.get("latency_quantiles_ms") or [])
+    return validate_side(side, "on-prem reference")
+
+
+def evaluate(windows, thresholds=None, reference=None, now=None, label=None):
+    """Gate verdict on the fleet's windows ({node: window} from haproxy_stats_info).
+
+    Returns the compare_sides result plus the merged figures, whether the reference stood in for
+    on-prem, and a new reference when on-prem had enough requests of its own.
+    """
+    limits = resolve_thresholds(thresholds)
+    merged = merge_windows(windows)
+    cloud = gate_side(merged, CLOUD)
+    onprem = gate_side(merged, ONPREM)
+    reference_used = None
+    judged_onprem = onprem
+    if onprem["requests"] < limits["min_requests"] and reference:
+        judged_onprem = reference_side(reference)
+        reference_used = {"at": reference.get("at"), "of": reference.get("of"), "requests": reference.get("requests"),
+                          "latency_samples": reference.get("latency_samples")}
+    result = compare_sides(cloud, judged_onprem, limits)
+    new_reference = None
+    if onprem["requests"] >= limits["min_requests"]:
+        new_reference = make_reference(onprem, now if now is not None else merged["end"], label or merged["backend"])
+    result.update({
+        "backend": merged["backend"],
+        "window": merged,
+        "reference_used": reference_used,
+        "new_reference": new_reference,
+    })
+    result["table"] = format_verdict(result)
+    if reference_used:
+        result["table"].insert(1, "on-prem figures: reference of %s from %s (%s requests; on-prem had %d in this window)"
+                               % (reference_used["of"], reference_used["at"], reference_used["requests"],
+                                  onprem["requests"]))
+    return result
+
+
+def read_reference(path):
+    """The reference kept at path, or None when there is none."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError) as exc:
+        if getattr(exc, "errno", None) == 2:
+            return None
+        raise GateError("cannot read the on-prem reference %s: %s" % (path, exc))
+    except ValueError as exc:
+        raise GateError("the on-prem reference %s is not valid JSON: %s" % (path, exc))
+
+
+def write_reference(path, reference):
+    directory = os.path.dirname(path) or "."
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o750)
+        fd, tmp_path = tempfile.mkstemp(prefix=".reference.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(reference, handle, sort_keys=True)
+            handle.write("\n")
+        os.rename(tmp_path, path)
+    except (IOError, OSError) as exc:
+        raise GateError("cannot write the on-prem reference %s: %s" % (path, exc))

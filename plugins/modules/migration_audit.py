@@ -1,0 +1,163 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: migration_audit
+short_description: Append a step change, verdict, forced step or rollback to an app's audit log
+version_added: 0.2.0
+description:
+  - Appends one JSON line to C(<audit_dir>/<app>.jsonl) (one file per app; a route's events carry its name).
+  - Each line holds when, who, the app and route, the action, the step before and after, the gate's verdict,
+    whether it was forced, and the figures measured (O(window)).
+  - Lines are appended in one write on a file opened for appending, so concurrent runs never mix lines.
+  - Usually run on the controller (C(delegate_to: localhost), C(run_once: true)).
+options:
+  audit_dir:
+    description: Directory of the audit log (created if missing).
+    type: path
+    required: true
+  app:
+    description: The app.
+    type: str
+    required: true
+  route:
+    description: The route, for a route's event.
+    type: str
+  action:
+    description: What happened.
+    type: str
+    required: true
+    choices: [step, rollback, verdict, ramp-start, ramp-rollback, ramp-done, ramp-stopped]
+  by:
+    description: Who asked for it.
+    type: str
+  from_step:
+    description: The step before.
+    type: int
+  to_step:
+    description: The step after (or asked for, for a verdict).
+    type: int
+  verdict:
+    description: The gate's verdict, when one was made.
+    type: str
+    choices: [pass, fail, inconclusive]
+  forced:
+    description: Whether the step went up against a failed gate (C(-e force=true)).
+    type: bool
+    default: false
+  note:
+    description: Free text.
+    type: str
+  window:
+    description:
+      - The fleet window the verdict or the step was measured on (C(migration_gate)'s RV(cloudshift.migration.migration_gate#module:window));
+        the log keeps its digest (per side requests, response shares, error rate, connect, response and server times).
+    type: dict
+  checks:
+    description: The gate's checks (C(migration_gate)'s RV(cloudshift.migration.migration_gate#module:checks)), kept as they are.
+    type: list
+    elements: dict
+  nodes:
+    description: The nodes the event applied to.
+    type: list
+    elements: str
+author:
+  - cloudshift founding engineers (@cloudshift)
+attributes:
+  check_mode:
+    description: Returns the line it would append and appends nothing.
+    support: full
+  diff_mode:
+    description: Shows the line appended.
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Record the step change
+  cloudshift.migration.migration_audit:
+    audit_dir: /var/lib/cloudshift-audit
+    app: application-01
+    action: step
+    by: "{{ lookup('ansible.builtin.env', 'USER') }}"
+    from_step: 25
+    to_step: 50
+    verdict: "{{ gate.verdict }}"
+    window: "{{ gate.window }}"
+    checks: "{{ gate.checks }}"
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+record:
+  description: The record appended (or that would be, in check mode).
+  returned: success
+  type: dict
+path:
+  description: The audit file.
+  returned: success
+  type: str
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.audit import (
+    AuditError, append_record, audit_path, build_record, figures_digest)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            audit_dir=dict(type="path", required=True),
+            app=dict(type="str", required=True),
+            route=dict(type="str"),
+            action=dict(type="str", required=True,
+                        choices=["step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped"]),
+            by=dict(type="str"),
+            from_step=dict(type="int"),
+            to_step=dict(type="int"),
+            verdict=dict(type="str", choices=["pass", "fail", "inconclusive"]),
+            forced=dict(type="bool", default=False),
+            note=dict(type="str"),
+            window=dict(type="dict"),
+            checks=dict(type="list", elements="dict"),
+            nodes=dict(type="list", elements="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        details = {}
+        if params["window"]:
+            details["figures"] = figures_digest(params["window"])
+            details["backend"] = params["window"].get("backend")
+        if params["checks"] is not None:
+            details["checks"] = params["checks"]
+        if params["nodes"] is not None:
+            details["nodes"] = params["nodes"]
+        record = build_record(params["app"], params["action"], route=params["route"], by=params["by"],
+                              from_step=params["from_step"], to_step=params["to_step"], verdict=params["verdict"],
+                              forced=params["forced"], note=params["note"], details=details)
+        path = audit_path(params["audit_dir"], params["app"])
+        if not module.check_mode:
+            append_record(params["audit_dir"], record)
+    except (AuditError, ValidationError, KeyError, TypeError) as exc:
+        module.fail_json(msg="cannot record the %s of %s in the audit log: %s" % (params["action"], params["app"], exc))
+    result = {"changed": True, "record": record, "path": path}
+    if module._diff:
+        result["diff"] = {"before": "", "after": json.dumps(record, sort_keys=True) + "\n",
+                          "after_header": "%s (appended)" % path}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
