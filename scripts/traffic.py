@@ -101,33 +101,48 @@ def send_concurrently(url, host, count, workers=4, **kwargs):
     return result
 
 
+def send_for(url, host, seconds, workers=4, max_requests=10000000, **kwargs):
+    """Send from several keep-alive connections for a duration; return one TrafficResult."""
+    result = TrafficResult()
+    stop = threading.Event()
+    threads = [threading.Thread(target=send, args=(url, host, max_requests), kwargs=dict(kwargs, result=result, stop=stop))
+               for _worker in range(workers)]
+    for thread in threads:
+        thread.start()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return result
+
+
 class BackgroundTraffic:
     """Steady traffic in a thread until stopped: for proving a change drops no request."""
 
-    def __init__(self, url, host, path="/", timeout=5.0, max_requests=200000, max_seconds=120):
+    def __init__(self, url, host, path="/", timeout=5.0, max_requests=200000, max_seconds=120, workers=1):
         self.result = TrafficResult()
         self._stop = threading.Event()
         self._args = (url, host, max_requests)
         self._kwargs = dict(path=path, timeout=timeout, result=self.result, stop=self._stop)
         self._deadline = max_seconds
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _worker in range(workers)]
+        self._timer = threading.Timer(self._deadline, self._stop.set)
 
     def _run(self):
-        timer = threading.Timer(self._deadline, self._stop.set)
-        timer.start()
-        try:
-            send(*self._args, **self._kwargs)
-        finally:
-            timer.cancel()
+        send(*self._args, **self._kwargs)
 
     def __enter__(self):
-        self._thread.start()
+        self._timer.start()
+        for thread in self._threads:
+            thread.start()
         time.sleep(0.2)
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
-        self._thread.join()
+        self._timer.cancel()
+        for thread in self._threads:
+            thread.join()
 
 
 def main(argv=None):
@@ -137,10 +152,18 @@ def main(argv=None):
     parser.add_argument("--path", default="/")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, help="send for this long instead of --count requests (at most 3600)")
     args = parser.parse_args(argv)
     if args.count < 1 or args.count > 1000000:
         parser.error("--count must be between 1 and 1000000, got %d" % args.count)
-    result = send_concurrently(args.url, args.host, args.count, workers=args.workers, path=args.path)
+    if args.workers < 1 or args.workers > 256:
+        parser.error("--workers must be between 1 and 256, got %d" % args.workers)
+    if args.seconds is not None:
+        if not 0 < args.seconds <= 3600:
+            parser.error("--seconds must be above 0 and at most 3600, got %g" % args.seconds)
+        result = send_for(args.url, args.host, args.seconds, workers=args.workers, path=args.path)
+    else:
+        result = send_concurrently(args.url, args.host, args.count, workers=args.workers, path=args.path)
     json.dump(result.as_dict(), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0 if not result.failed else 1

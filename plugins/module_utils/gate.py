@@ -2,7 +2,7 @@
 # Copyright: contributors to cloudshift.migration
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The step gate over a fleet: every node's window added up, cloud against on-prem, and the
-on-prem reference used when on-prem has no traffic of its own (at step 100 it is a backup).
+on-prem reference used when on-prem has no traffic of its own (at step 100 its servers are backups).
 
 Pure functions; the module migration_gate reads and writes the reference file.
 """
@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import json
 import os
 import tempfile
@@ -52,6 +53,16 @@ def reference_side(reference):
     return validate_side(side, "on-prem reference")
 
 
+def iso_time(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def onprem_is_backup(window):
+    """Whether every on-prem server of the window is a backup (the app or route is at step 100)."""
+    onprem = [view for view in window["servers"].values() if view.get("side") == ONPREM]
+    return bool(onprem) and all(view.get("backup") for view in onprem)
+
+
 def evaluate(windows, thresholds=None, reference=None, now=None, label=None):
     """Gate verdict on the fleet's windows ({node: window} from haproxy_stats_info).
 
@@ -64,14 +75,15 @@ def evaluate(windows, thresholds=None, reference=None, now=None, label=None):
     onprem = gate_side(merged, ONPREM)
     reference_used = None
     judged_onprem = onprem
-    if onprem["requests"] < limits["min_requests"] and reference:
+    if onprem_is_backup(merged) and onprem["requests"] < limits["min_requests"] and reference:
         judged_onprem = reference_side(reference)
         reference_used = {"at": reference.get("at"), "of": reference.get("of"), "requests": reference.get("requests"),
                           "latency_samples": reference.get("latency_samples")}
     result = compare_sides(cloud, judged_onprem, limits)
     new_reference = None
     if onprem["requests"] >= limits["min_requests"]:
-        new_reference = make_reference(onprem, now if now is not None else merged["end"], label or merged["backend"])
+        at = now if now is not None else iso_time(merged["end"])
+        new_reference = make_reference(onprem, at, label or merged["backend"])
     result.update({
         "backend": merged["backend"],
         "window": merged,

@@ -21,8 +21,8 @@ description:
     C(min_effect_size)); more cloud health-check failures than C(max_check_failures)."
   - Fewer than C(min_requests) requests on a side makes the verdict inconclusive (unless the checks already fail).
   - The verdict always carries every measured figure next to its threshold (RV(table)).
-  - When on-prem has too few requests of its own (at step 100 the on-prem servers are backups), the on-prem
-    figures of O(reference_file), kept from the last window where on-prem had enough, stand in for them.
+  - At step 100 the on-prem servers are backups and get no traffic of their own; then the on-prem figures of
+    O(reference_file), kept from the last window where on-prem had enough requests, stand in for them.
   - Runs anywhere (pure computation); usually once per fleet on the controller.
 options:
   windows:
@@ -41,7 +41,8 @@ options:
   reference_file:
     description:
       - A JSON file kept on the controller with the on-prem figures of the last window in which on-prem had
-        at least C(min_requests) requests. Read when on-prem has fewer; rewritten (not in check mode) when it has enough.
+        at least C(min_requests) requests. Read when every on-prem server is a backup and on-prem has fewer;
+        rewritten (not in check mode) when it has enough.
     type: path
   label:
     description: What is judged, for the messages (for example V(application-02 route customers)).
