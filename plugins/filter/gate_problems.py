@@ -8,22 +8,28 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: gate_problems
-short_description: Problems in a set of gate thresholds, one sentence each
+short_description: Problems in the gate thresholds of the role and of every app and route, one sentence each
 version_added: 0.2.0
 description:
   - Checks the thresholds of the step gate (C(migration_gate)'s O(cloudshift.migration.migration_gate#module:thresholds))
-    before anything is measured - known keys only, finite numbers of at least 0, whole numbers where counts
-    are meant, C(alpha) between 0 and 1, C(min_effect_size) at most 1, C(min_requests) at least 1.
+    before anything is measured - the role's, then each app's C(gate) over them, then each route's C(gate) over
+    its app's - known keys only, finite numbers of at least 0, whole numbers where counts are meant, C(alpha)
+    between 0 and 1, C(min_effect_size) at most 1, C(min_requests) at least 1.
   - An empty list means all is well.
 options:
   _input:
-    description: The thresholds (role defaults overlaid with the app's and the route's C(gate)).
+    description: The app model, C(cloudshift_apps) (an empty list checks O(thresholds) alone).
+    type: list
+    elements: dict
+    required: true
+  thresholds:
+    description: The role's thresholds (C(haproxy_gate_thresholds)), under every app's and route's.
     type: dict
     required: true
   label:
-    description: What the thresholds are for, named in the sentence.
+    description: What O(thresholds) are called in the sentences.
     type: str
-    default: the gate
+    default: haproxy_gate_thresholds
 """
 
 EXAMPLES = r"""
@@ -32,12 +38,12 @@ EXAMPLES = r"""
     that: problems | length == 0
     fail_msg: "{{ problems | join('; ') }}"
   vars:
-    problems: "{{ {'max_p95_diff_ms': 100} | cloudshift.migration.gate_problems('application-01') }}"
+    problems: "{{ cloudshift_apps | cloudshift.migration.gate_problems(haproxy_gate_thresholds) }}"
 """
 
 RETURN = r"""
 _value:
-  description: One sentence per problem, naming the bad value.
+  description: One sentence per problem, naming the app or route and the bad value.
   type: list
   elements: str
 """
@@ -45,12 +51,45 @@ _value:
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import resolve_thresholds
 
 
-def gate_problems(thresholds, label="the gate"):
+def _problem(thresholds, label):
     try:
         resolve_thresholds(thresholds)
     except ValueError as exc:
-        return ["thresholds of %s: %s" % (label, exc)]
+        return ["gate thresholds of %s: %s" % (label, exc)]
     return []
+
+
+def _gate_of(owner, label, problems):
+    gate = owner.get("gate") or {}
+    if not isinstance(gate, dict):
+        problems.append("gate thresholds of %s must be a dict, got %r" % (label, gate))
+        return None
+    return gate
+
+
+def gate_problems(apps, thresholds, label="haproxy_gate_thresholds"):
+    """Problems of the role's thresholds, then of each app's over them and each route's over its app's."""
+    thresholds = thresholds or {}
+    problems = _problem(thresholds, label)
+    if problems or not isinstance(apps, (list, tuple)):
+        return problems
+    for app in apps:
+        if not isinstance(app, dict):
+            continue
+        app_label = "app %s" % app.get("name")
+        app_gate = _gate_of(app, app_label, problems)
+        if app_gate is None:
+            continue
+        app_thresholds = dict(thresholds, **app_gate)
+        problems.extend(_problem(app_thresholds, app_label))
+        for route in app.get("routes") or []:
+            if not isinstance(route, dict):
+                continue
+            route_label = "%s route %s" % (app_label, route.get("name"))
+            route_gate = _gate_of(route, route_label, problems)
+            if route_gate is not None:
+                problems.extend(_problem(dict(app_thresholds, **route_gate), route_label))
+    return problems
 
 
 class FilterModule(object):

@@ -23,6 +23,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats
 
 REFERENCE_FORMAT = 1
 REFERENCE_QUANTILES = 101  # p0, p1, ... p100 of the on-prem latencies
+REFERENCE_COUNTS = ("requests", "http_5xx", "connection_errors", "failed_attempts", "check_failures")
 
 
 class GateError(Exception):
@@ -33,8 +34,7 @@ def make_reference(onprem, at, label):
     """What is kept of an on-prem side to judge the cloud later without on-prem traffic."""
     latencies = onprem["latencies_ms"]
     quantiles = [percentile(latencies, q) for q in range(REFERENCE_QUANTILES)] if latencies else []
-    reference = dict((key, onprem.get(key, 0)) for key in ("requests", "http_5xx", "connection_errors",
-                                                              "failed_attempts", "check_failures"))
+    reference = dict((key, onprem.get(key, 0)) for key in REFERENCE_COUNTS)
     reference.update({"format": REFERENCE_FORMAT, "at": at, "of": label, "latency_quantiles_ms": quantiles,
                       "latency_samples": len(latencies)})
     return reference
@@ -45,8 +45,7 @@ def reference_side(reference):
     if not isinstance(reference, dict) or reference.get("format") != REFERENCE_FORMAT:
         raise GateError("the on-prem reference is not one written by migration_gate (format %d): %r"
                         % (REFERENCE_FORMAT, str(reference)[:200]))
-    side = dict((key, reference.get(key, 0)) for key in ("requests", "http_5xx", "connection_errors",
-                                                         "failed_attempts", "check_failures"))
+    side = dict((key, reference.get(key, 0)) for key in REFERENCE_COUNTS)
     # Judged against the cloud, not again against its own past: no check failures carried over.
     side["check_failures"] = 0
     side["latencies_ms"] = list(reference.get("latency_quantiles_ms") or [])

@@ -22,7 +22,7 @@ description:
   - "The window is one of: O(duration) seconds from now (two snapshots, the module waits in between);
     since the snapshot O(since) returned by an earlier run; since the snapshot saved in O(since_file)
     (C(haproxy_step) saves one whenever it changes a step); or, with none of them, since the worker started."
-  - When the worker changed during the window (a reload or restart), its counters started again from zero:
+  - When the worker changed during the window (a reload or restart), its counters started again from zero;
     the window then covers what the new worker counted, and RV(window.same_worker) is false.
   - Reads only; the returned RV(snapshot) starts the next window.
 options:

@@ -16,7 +16,7 @@ description:
   - Each line holds when, who, the app and route, the action, the step before and after, the gate's verdict,
     whether it was forced, and the figures measured (O(window)).
   - Lines are appended in one write on a file opened for appending, so concurrent runs never mix lines.
-  - Usually run on the controller (C(delegate_to: localhost), C(run_once: true)).
+  - "Usually run on the controller (C(delegate_to: localhost), C(run_once: true))."
 options:
   audit_dir:
     description: Directory of the audit log (created if missing).

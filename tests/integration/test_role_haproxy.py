@@ -556,8 +556,14 @@ def check_bad_models_refused(deployed):
     bad_step[1]["initial_step"] = 150
     bad_verify = json.loads(json.dumps(good))
     bad_verify[0]["servers"][1]["verify"] = "none"
+    bad_retry = json.loads(json.dumps(good))
+    bad_retry[0]["retry"] = {"methods": ["GET", "POST"]}
+    bad_gate = json.loads(json.dumps(good))
+    bad_gate[1]["gate"] = {"alpha": 3}
     cases = ((bad_name, '"app;one"'), (bad_step, "initial_step 150"),
-             (bad_verify, 'server "cloud-one": verify "none" is refused without insecure: true'))
+             (bad_verify, 'server "cloud-one": verify "none" is refused without insecure: true'),
+             (bad_retry, "app app-one retry: POST is not idempotent and must never be sent twice"),
+             (bad_gate, "gate thresholds of app app-two: threshold alpha must be between 0 and 1 (exclusive), got 3"))
     for index, (apps, expected) in enumerate(cases):
         extra_vars = str(deployed.tmp_path / ("bad-%d.json" % index))
         with open(extra_vars, "w") as handle:
@@ -593,6 +599,30 @@ def check_refused_config_changes_nothing(deployed):
     assert get(HOST_TWO, "/req/after-refused")[0] == 200
 
 
+def check_retries_and_timings_ring(deployed):
+    """Every backend retries a failed request once on another server, L7 conditions only for idempotent
+    methods; the frontend logs each request to the timings ring; an app's retry overrides the role's."""
+    config = deployed.config_text()
+    assert "\nring cloudshift-timings\n    description" in config and "    format raw\n" in config
+    assert "    log ring@cloudshift-timings local0 info\n" in config
+    assert '    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r %pid.%rt"' in config
+    for backend in ("app-one", "app-two"):
+        section = config.split("backend %s\n" % backend, 1)[1].split("\nbackend ", 1)[0]
+        assert "    retries 1\n    option redispatch 1\n" in section
+        assert "    retry-on conn-failure empty-response response-timeout 502 503 504\n" in section
+        assert "    http-request disable-l7-retry unless { method GET HEAD OPTIONS }\n" in section
+    apps = deployed.apps()
+    apps[0]["retry"] = {"retries": 2, "retry_on": ["conn-failure"]}
+    extra_vars = str(deployed.tmp_path / "retry.json")
+    with open(extra_vars, "w") as handle:
+        json.dump({"cloudshift_apps": apps, "haproxy_close_spread_time": "2s"}, handle)
+    rc, output = deployed.playbook("site.yml", "--check", "--diff", "-e", "@" + extra_vars)
+    assert rc == 0, output[-4000:]
+    assert "+    retries 2" in output and "+    retry-on conn-failure\n" in output
+    assert "-    http-request disable-l7-retry unless { method GET HEAD OPTIONS }" in output
+    assert deployed.config_text() == config
+
+
 def check_insecure_warns_in_check_mode(deployed):
     config_before = deployed.config_text()
     apps = deployed.apps()
@@ -621,6 +651,7 @@ def test_role_haproxy_end_to_end(deployment):
 
     check_hitless_reload(deployed)
     check_step_100_keeps_onprem_as_backup(deployed, servers)
+    check_retries_and_timings_ring(deployed)
     check_bad_models_refused(deployed)
     check_refused_config_changes_nothing(deployed)
     check_insecure_warns_in_check_mode(deployed)

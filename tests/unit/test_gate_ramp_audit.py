@@ -205,3 +205,46 @@ def test_audit_record_keeps_who_when_steps_verdict_and_figures(tmp_path):
 def test_bad_audit_records_are_refused(kwargs, message):
     with pytest.raises(ValueError if "name" in message else audit.AuditError, match=message):
         audit.build_record(**kwargs)
+
+
+# ------------------------------------------------------------------- model checks (filters)
+
+
+def test_gate_problems_check_the_role_then_each_app_then_each_route():
+    from ansible_collections.cloudshift.migration.plugins.filter.gate_problems import gate_problems
+    apps = [{"name": "application-01", "gate": {"max_p95_diff_ms": 100}},
+            {"name": "application-02", "gate": {"alpha": 3},
+             "routes": [{"name": "customers", "gate": {"min_requests": 0}}]},
+            {"name": "application-03", "routes": [{"name": "v2", "gate": {"p95": 1}}, {"name": "v1", "gate": "strict"}]}]
+    problems = gate_problems(apps, {"min_requests": 50})
+    assert problems[0].startswith("gate thresholds of app application-02: threshold alpha must be between 0 and 1")
+    assert any("app application-02 route customers" in problem for problem in problems)
+    assert any("app application-03 route v2: unknown threshold(s) 'p95'" in problem for problem in problems)
+    assert any("app application-03 route v1 must be a dict, got 'strict'" in problem for problem in problems)
+    assert len(problems) == 4, problems
+    assert gate_problems([], {"max_check_failures": 1.5}) == [
+        "gate thresholds of haproxy_gate_thresholds: threshold max_check_failures must be a whole number, got 1.5"]
+    assert gate_problems(apps[:1], {}) == []
+
+
+@pytest.mark.parametrize("apps, retries, retry_on, methods, message", [
+    ([], 11, ["conn-failure"], ["GET"], "retries must be an integer from 0 to 10, got 11"),
+    ([], 1, ["conn-failure", "timeout"], ["GET"], "unknown retry-on condition(s) 'timeout'"),
+    ([], 1, ["none", "503"], ["GET"], "retry-on 'none' cannot be combined"),
+    ([], 1, ["503"], ["GET", "POST"], "POST is not idempotent and must never be sent twice"),
+    ([], 1, ["503"], ["get"], "methods must be upper-case HTTP method names, got 'get'"),
+    ([{"name": "application-01", "retry": {"methods": ["PATCH"]}}], 1, ["503"], ["GET"],
+     "app application-01 retry: PATCH is not idempotent"),
+    ([{"name": "application-01", "retry": {"tries": 2}}], 1, ["503"], ["GET"], "unknown key(s) tries"),
+])
+def test_retry_problems_name_the_bad_value(apps, retries, retry_on, methods, message):
+    from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.retry import retry_problems
+    problems = retry_problems(apps, retries, retry_on, methods)
+    assert any(message in problem for problem in problems), problems
+
+
+def test_the_default_retry_policy_is_fine():
+    from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.retry import retry_problems
+    assert retry_problems([{"name": "a", "retry": {"retry_on": ["none"]}}], 1,
+                          ["conn-failure", "empty-response", "response-timeout", "502", "503", "504"],
+                          ["GET", "HEAD", "OPTIONS"]) == []
