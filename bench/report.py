@@ -157,6 +157,46 @@ def _profile_lines(profile):
     return lines
 
 
+def render_cloud_kill(result):
+    errors = result["socket_errors"]
+    return "\n".join([
+        "### cloud_kill (%s)" % result["measured_at"],
+        "",
+        "`%s` (GETs, keep-alive, every response counted by status) through HAProxy with application-01 at step 50; "
+        "%d s into the run the cloud upstream is killed (`scripts/democtl fault application-01 cloud down`: listening "
+        "socket and open connections closed), and wrk runs on to %d s." % (result["command"], result["kill_after_s"],
+                                                                          result["duration_s"]),
+        "",
+        "| GETs | non-2xx | socket errors (connect/read/write/timeout) | cloud DOWN after the kill |",
+        "|---:|---:|---|---:|",
+        "| %d | %d | %d/%d/%d/%d | %.2f s |" % (result["requests"], result["non_2xx"], errors["connect"], errors["read"],
+                                              errors["write"], errors["timeout"], result["out_of_rotation_s"]),
+        "",
+        "Statuses: %s. Target: 0 failed GETs and the cloud out of rotation within 2 s: %s."
+        % (", ".join("%s: %d" % item for item in sorted(result["statuses"].items())), _verdict(result["target_met"])),
+    ])
+
+
+def render_gate_detection(result):
+    rows = ["| %.1f s | %.2f s | %d | %s |" % (run["offset_s"], run["detection_s"], run["checks"],
+                                              run["progress_lines"][-1].replace("|", "\\|") if run["progress_lines"] else "-")
+            for run in result["runs"]]
+    return "\n".join([
+        "### gate_detection (%s)" % result["measured_at"],
+        "",
+        "`%s` at step 25 under steady traffic (4 keep-alive clients); after the ramp's first passing check plus an "
+        "offset into the next window, the cloud answers 300 ms late with its health page untouched (`%s`). Time from "
+        "the fault to the rollback's weights on the admin socket." % (result["command"], result["fault"]),
+        "",
+        "| fault offset into the window | fault to rollback | checks | last progress line |",
+        "|---:|---:|---:|---|",
+    ] + rows + [
+        "",
+        "Worst: **%.2f s** (interval x (threshold + 1) = %d s; target <= %d s: %s)."
+        % (result["worst_detection_s"], result["bound_s"], result["target_s"], _verdict(result["target_met"])),
+    ])
+
+
 def _count(number, noun):
     return "%d %s%s" % (number, noun, "" if number == 1 else "s")
 
@@ -256,6 +296,8 @@ RENDERERS = {
     "proxy_overhead": render_proxy_overhead,
     "steps_under_load": render_steps_under_load,
     "step_cost": render_step_cost,
+    "cloud_kill": render_cloud_kill,
+    "gate_detection": render_gate_detection,
     "routing_lookup": render_routing_lookup,
     "map_replace": render_map_replace,
 }

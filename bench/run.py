@@ -1,9 +1,9 @@
 """`make bench`: run the benchmarks against a local environment of their own, print a summary,
 write bench/results/latest.json and the results section of docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py                        # all five (about 15 minutes on 2 cores)
+    .venv/bin/python bench/run.py                        # all seven (about 20 minutes on 2 cores)
     .venv/bin/python bench/run.py --only step_cost       # one of proxy_overhead, steps_under_load, step_cost,
-                                                         # routing_lookup, map_replace
+                                                         # cloud_kill, gate_detection, routing_lookup, map_replace
 
 The environment of the first three (scripts/democtl upstreams + HAProxy from playbooks/site.yml)
 runs in a temp dir with CLOUDSHIFT_PORT_OFFSET=40000 (frontend 127.0.0.1:48080), beside any
@@ -31,6 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import benchmarks  # noqa: E402  pylint: disable=wrong-import-position
+import gate  # noqa: E402  pylint: disable=wrong-import-position
 import machine  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
 import routing  # noqa: E402  pylint: disable=wrong-import-position
@@ -38,8 +39,8 @@ import wrkrun  # noqa: E402  pylint: disable=wrong-import-position
 from localenv_fixture import LocalEnv  # noqa: E402  pylint: disable=wrong-import-position
 
 PORT_OFFSET = 40000
-BASE_PORTS = (8080, 8099, 8181, 8182, 8443, 8444)
-ENV_BENCHMARKS = ("proxy_overhead", "steps_under_load", "step_cost")
+BASE_PORTS = (8080, 8099, 8181, 8182, 8443, 8444, 8543, 8544)
+ENV_BENCHMARKS = ("proxy_overhead", "steps_under_load", "step_cost", "cloud_kill", "gate_detection")
 ROUTING_BENCHMARKS = ("routing_lookup", "map_replace")
 BENCHMARKS = ENV_BENCHMARKS + ROUTING_BENCHMARKS
 RESULTS_FILE = os.path.join(HERE, "results", "latest.json")
@@ -184,11 +185,15 @@ def bring_up(env):
 FULL_SIZES = {"proxy_overhead": {"rounds": 3, "duration_s": 10},
               "steps_under_load": {"min_duration_s": 60, "steps": len(benchmarks.STEP_SEQUENCE)},
               "step_cost": {"runs": 5},
+              "cloud_kill": {"duration_s": 20},
+              "gate_detection": {"runs": 3, "interval": 10},
               "routing_lookup": {"rounds": 3, "duration_s": 6},
               "map_replace": {"runs": 3}}
 QUICK_SIZES = {"proxy_overhead": {"rounds": 1, "duration_s": 2},
                "steps_under_load": {"min_duration_s": 5, "steps": benchmarks.RELOAD_EVERY},
                "step_cost": {"runs": 1},
+               "cloud_kill": {"duration_s": 8},
+               "gate_detection": {"runs": 1, "interval": 3},
                "routing_lookup": {"rounds": 1, "duration_s": 1},
                "map_replace": {"runs": 1}}
 
@@ -206,6 +211,10 @@ def run_selected(env, selected, work_dir, sizes):
             result = benchmarks.steps_under_load(env, work_dir, log=log, **sizes[name])
         elif name == "step_cost":
             result = benchmarks.step_cost(env, log=log, **sizes[name])
+        elif name == "cloud_kill":
+            result = gate.cloud_kill(env, work_dir, log=log, **sizes[name])
+        elif name == "gate_detection":
+            result = gate.gate_detection(env, log=log, **sizes[name])
         elif name == "routing_lookup":
             result = routing.routing_lookup(work_dir, log=log, **sizes[name])
         else:
@@ -245,7 +254,7 @@ def save(results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=BENCHMARKS, action="append",
-                        help="run only this benchmark (repeatable); default: all five")
+                        help="run only this benchmark (repeatable); default: all of them")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a benchmark misses its target")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes to check the harness (a few seconds each); records nothing")

@@ -8,6 +8,7 @@ extra-vars file, so site.yml, migrate.yml and ramp.yml all see that app model.
 import http.client
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -337,7 +338,7 @@ class Ramp:
 
 
 def progress_lines(output):
-    return [line.strip() for line in output.splitlines() if line.strip().startswith("check ")]
+    return [line.strip() for line in output.splitlines() if re.match(r"check \d+ \| ", line.strip())]
 
 
 def test_ramp_walks_every_step_with_one_progress_line_per_check(healthy):
