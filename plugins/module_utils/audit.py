@@ -125,3 +125,48 @@ def read_records(path):
             return []
         raise AuditError("cannot read the audit log %s: %s" % (path, exc))
     return records
+
+
+# The module migration_audit and its action plugin (which runs it in the controller's process) share these.
+ARGUMENT_SPEC = dict(
+    audit_dir=dict(type="path", required=True),
+    app=dict(type="str", required=True),
+    route=dict(type="str"),
+    action=dict(type="str", required=True, choices=list(ACTIONS)),
+    by=dict(type="str"),
+    from_step=dict(type="int"),
+    to_step=dict(type="int"),
+    verdict=dict(type="str", choices=["pass", "fail", "inconclusive"]),
+    forced=dict(type="bool", default=False),
+    note=dict(type="str"),
+    window=dict(type="dict"),
+    checks=dict(type="list", elements="dict"),
+    nodes=dict(type="list", elements="str"),
+)
+
+
+def run(params, check_mode, diff):
+    """The result of migration_audit: the record appended (not in check mode) and the file."""
+    details = {}
+    if params["window"]:
+        details["figures"] = figures_digest(params["window"])
+        details["backend"] = params["window"].get("backend")
+    if params["checks"] is not None:
+        details["checks"] = params["checks"]
+    if params["nodes"] is not None:
+        details["nodes"] = params["nodes"]
+    record = build_record(params["app"], params["action"], route=params["route"], by=params["by"],
+                          from_step=params["from_step"], to_step=params["to_step"], verdict=params["verdict"],
+                          forced=params["forced"], note=params["note"], details=details)
+    path = audit_path(params["audit_dir"], params["app"])
+    if not check_mode:
+        append_record(params["audit_dir"], record)
+    result = {"changed": True, "record": record, "path": path}
+    if diff:
+        result["diff"] = {"before": "", "after": json.dumps(record, sort_keys=True) + "\n",
+                          "after_header": "%s (appended)" % path}
+    return result
+
+
+def failure_message(params, exc):
+    return "cannot record the %s of %s in the audit log: %s" % (params.get("action"), params.get("app"), exc)

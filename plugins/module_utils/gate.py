@@ -18,8 +18,9 @@ import tempfile
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import (
     compare_sides, format_verdict, percentile, resolve_thresholds, validate_side)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.report import figures_table
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
-    CLOUD, ONPREM, gate_side, merge_windows)
+    CLOUD, ONPREM, StatsError, gate_side, merge_windows)
 
 REFERENCE_FORMAT = 1
 REFERENCE_QUANTILES = 101  # p0, p1, ... p100 of the on-prem latencies
@@ -122,3 +123,38 @@ def write_reference(path, reference):
         os.rename(tmp_path, path)
     except (IOError, OSError) as exc:
         raise GateError("cannot write the on-prem reference %s: %s" % (path, exc))
+
+
+# The module migration_gate and its action plugin (which runs it in the controller's process) share these.
+ARGUMENT_SPEC = dict(
+    windows=dict(type="dict", required=True),
+    thresholds=dict(type="dict", default={}),
+    reference_file=dict(type="path"),
+    label=dict(type="str"),
+)
+ERRORS = (GateError, StatsError, ValueError, KeyError, TypeError)
+
+
+def run(params, check_mode):
+    """The result of migration_gate: the verdict, its table, the figures, the fleet window (without samples).
+
+    The reference file is read when given and rewritten (not in check mode) when on-prem had enough requests.
+    """
+    reference = read_reference(params["reference_file"]) if params["reference_file"] else None
+    result = evaluate(params["windows"], params["thresholds"], reference=reference, label=params["label"])
+    new_reference = result.pop("new_reference")
+    if params["reference_file"] and new_reference is not None and not check_mode:
+        write_reference(params["reference_file"], new_reference)
+    window = dict(result.pop("window"))
+    window.pop("samples", None)
+    result.update({
+        "changed": False,
+        "window": window,
+        "figures": figures_table(params["windows"], window),
+        "reference_updated": bool(params["reference_file"] and new_reference is not None),
+    })
+    return result
+
+
+def failure_message(params, exc):
+    return "cannot judge %s: %s" % (params.get("label") or "the windows", exc)

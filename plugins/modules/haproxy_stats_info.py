@@ -19,9 +19,10 @@ description:
     average, p50, p95 and p99 of the queue, connect, response and server (connect + response) times."
   - "Per server: the same counters, its state, weight and last check (status and code), and HAProxy's own
     averages over its last 1024 requests."
-  - "The window is one of: O(duration) seconds from now (two snapshots, the module waits in between);
-    since the snapshot O(since) returned by an earlier run; since the snapshot saved in O(since_file)
-    (C(haproxy_step) saves one whenever it changes a step); or, with none of them, since the worker started."
+  - "The window starts: now, with O(duration) alone (two snapshots, the module waits in between); at the snapshot
+    O(since) returned by an earlier run; at the snapshot saved in O(since_file) (C(haproxy_step) saves one whenever it
+    changes a step); or, with none of them, when the worker started. With O(duration) and a start snapshot, the window
+    ends O(duration) seconds after that snapshot."
   - When the worker changed during the window (a reload or restart), its counters started again from zero;
     the window then covers what the new worker counted, and RV(window.same_worker) is false.
   - Reads only; the returned RV(snapshot) starts the next window.
@@ -41,7 +42,9 @@ options:
     elements: str
     required: true
   duration:
-    description: Measure a window of this many seconds from now (at most 3600).
+    description:
+      - Measure a window of this many seconds (at most 3600) from now, or, with O(since) or O(since_file), from that
+        snapshot on (the module waits for what is left, so consecutive windows are back to back).
     type: float
   since:
     description: A RV(snapshot) returned by an earlier run of this module for the same backend.
@@ -106,7 +109,7 @@ window:
       description: The backend.
       type: str
     source:
-      description: Where the window starts, V(duration), V(since), V(since_file) or V(worker_start).
+      description: Where the window starts, V(duration) (now), V(since), V(since_file) or V(worker_start).
       type: str
     start:
       description: Start of the window, seconds since the epoch.
@@ -173,18 +176,19 @@ def validate(params):
 def measure(client, params):
     backend = params["backend"]
     ring = params["ring"] or None
-    if params["duration"] is not None:
-        before, _lines = take_snapshot(client, backend, ring)
-        check_listed_servers(before, params["cloud_servers"], params["onprem_servers"])
-        time.sleep(params["duration"])
-        source = "duration"
-    elif params["since"] is not None:
+    if params["since"] is not None:
         before, source = params["since"], "since"
     elif params["since_file"]:
         before, source = load_snapshot(params["since_file"], backend), "since_file"
     else:
         before, source = None, "worker_start"
-    if before is None:
+    if params["duration"] is not None:
+        if before is None:
+            before, _lines = take_snapshot(client, backend, ring)
+            check_listed_servers(before, params["cloud_servers"], params["onprem_servers"])
+            source = "duration"
+        time.sleep(min(params["duration"], max(0.0, before["taken_at"] + params["duration"] - time.time())))
+    elif before is None:
         source = "worker_start"
     after, lines = take_snapshot(client, backend, ring)
     check_listed_servers(after, params["cloud_servers"], params["onprem_servers"])
@@ -205,7 +209,7 @@ def main():
             ring=dict(type="str", default="cloudshift-timings"),
             max_samples=dict(type="int", default=5000),
         ),
-        mutually_exclusive=[("duration", "since", "since_file")],
+        mutually_exclusive=[("since", "since_file")],
         supports_check_mode=True,
     )
     try:

@@ -16,7 +16,7 @@ description:
   - Each line holds when, who, the app and route, the action, the step before and after, the gate's verdict,
     whether it was forced, and the figures measured (O(window)).
   - Lines are appended in one write on a file opened for appending, so concurrent runs never mix lines.
-  - "Usually run on the controller (C(delegate_to: localhost), C(run_once: true))."
+  - Runs on the controller, in the playbook's own process (an action plugin); usually with C(run_once).
 options:
   audit_dir:
     description: Directory of the audit log (created if missing).
@@ -90,7 +90,6 @@ EXAMPLES = r"""
     verdict: "{{ gate.verdict }}"
     window: "{{ gate.window }}"
     checks: "{{ gate.checks }}"
-  delegate_to: localhost
   run_once: true
 """
 
@@ -105,57 +104,20 @@ path:
   type: str
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.audit import (
-    AuditError, append_record, audit_path, build_record, figures_digest)
+    ARGUMENT_SPEC, AuditError, failure_message, run)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            audit_dir=dict(type="path", required=True),
-            app=dict(type="str", required=True),
-            route=dict(type="str"),
-            action=dict(type="str", required=True,
-                        choices=["step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped"]),
-            by=dict(type="str"),
-            from_step=dict(type="int"),
-            to_step=dict(type="int"),
-            verdict=dict(type="str", choices=["pass", "fail", "inconclusive"]),
-            forced=dict(type="bool", default=False),
-            note=dict(type="str"),
-            window=dict(type="dict"),
-            checks=dict(type="list", elements="dict"),
-            nodes=dict(type="list", elements="str"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
+    # The action plugin of the same name runs this in the controller's process; this is the module form.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        details = {}
-        if params["window"]:
-            details["figures"] = figures_digest(params["window"])
-            details["backend"] = params["window"].get("backend")
-        if params["checks"] is not None:
-            details["checks"] = params["checks"]
-        if params["nodes"] is not None:
-            details["nodes"] = params["nodes"]
-        record = build_record(params["app"], params["action"], route=params["route"], by=params["by"],
-                              from_step=params["from_step"], to_step=params["to_step"], verdict=params["verdict"],
-                              forced=params["forced"], note=params["note"], details=details)
-        path = audit_path(params["audit_dir"], params["app"])
-        if not module.check_mode:
-            append_record(params["audit_dir"], record)
+        result = run(module.params, module.check_mode, module._diff)
     except (AuditError, ValidationError, KeyError, TypeError) as exc:
-        module.fail_json(msg="cannot record the %s of %s in the audit log: %s" % (params["action"], params["app"], exc))
-    result = {"changed": True, "record": record, "path": path}
-    if module._diff:
-        result["diff"] = {"before": "", "after": json.dumps(record, sort_keys=True) + "\n",
-                          "after_header": "%s (appended)" % path}
+        module.fail_json(msg=failure_message(module.params, exc))
     module.exit_json(**result)
 
 

@@ -23,7 +23,7 @@ description:
   - The verdict always carries every measured figure next to its threshold (RV(table)).
   - At step 100 the on-prem servers are backups and get no traffic of their own; then the on-prem figures of
     O(reference_file), kept from the last window where on-prem had enough requests, stand in for them.
-  - Runs anywhere (pure computation); usually once per fleet on the controller.
+  - Runs on the controller, in the playbook's own process (an action plugin), once per fleet (C(run_once)).
 options:
   windows:
     description:
@@ -65,7 +65,6 @@ EXAMPLES = r"""
     thresholds: {max_p95_diff_ms: 100}
     reference_file: /var/lib/cloudshift-audit/application-01.onprem-reference.json
     label: application-01
-  delegate_to: localhost
   run_once: true
   register: gate
 
@@ -115,43 +114,16 @@ reference_updated:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.gate import (
-    GateError, evaluate, read_reference, write_reference)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.report import figures_table
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import StatsError
-
-
-def run(params, check_mode):
-    reference = read_reference(params["reference_file"]) if params["reference_file"] else None
-    result = evaluate(params["windows"], params["thresholds"], reference=reference, label=params["label"])
-    new_reference = result.pop("new_reference")
-    if params["reference_file"] and new_reference is not None and not check_mode:
-        write_reference(params["reference_file"], new_reference)
-    window = dict(result.pop("window"))
-    window.pop("samples", None)
-    result.update({
-        "changed": False,
-        "window": window,
-        "figures": figures_table(params["windows"], window),
-        "reference_updated": bool(params["reference_file"] and new_reference is not None),
-    })
-    return result
+from ansible_collections.cloudshift.migration.plugins.module_utils.gate import ARGUMENT_SPEC, ERRORS, failure_message, run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            windows=dict(type="dict", required=True),
-            thresholds=dict(type="dict", default={}),
-            reference_file=dict(type="path"),
-            label=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    # The action plugin of the same name runs this in the controller's process; this is the module form.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
         result = run(module.params, module.check_mode)
-    except (GateError, StatsError, ValueError, KeyError, TypeError) as exc:
-        module.fail_json(msg="cannot judge %s: %s" % (module.params["label"] or "the windows", exc))
+    except ERRORS as exc:
+        module.fail_json(msg=failure_message(module.params, exc))
     module.exit_json(**result)
 
 
