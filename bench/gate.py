@@ -78,7 +78,8 @@ def detection_run(env, interval, threshold, offset_s, log):
             env.democtl("fault", APP, "cloud", "ok")
     seconds = round(rolled_back_at - slowed_at, 2)
     text = "".join(output)
-    lines = [line.strip() for line in text.splitlines() if re.match(r"check \d+ \| ", line.strip())]
+    # Each progress line once (the rollback's message repeats the last one).
+    lines = list(dict.fromkeys(line.strip() for line in text.splitlines() if re.match(r"check \d+ \| ", line.strip())))
     if process.returncode == 0 or "rolled back application-01 from step 25 to 0" not in text:
         raise BenchmarkError("ramp.yml did not roll back as expected (exit %s):\n%s" % (process.returncode, text[-3000:]))
     log("  offset %4.1fs: rolled back %5.2fs after the cloud slowed (%d checks)" % (offset_s, seconds, len(lines)))

@@ -25,7 +25,7 @@ HOST = "application-01.6play.fr"
 ONPREM = "onprem-prod-front-application-01"
 CLOUD = "aws-prod-Kubernetes-application-01"
 CLOUD_B = "aws-prod-Kubernetes-application-01-b"
-PORT_OFFSET = 34000
+PORT_OFFSET = 22000  # ports 30080-30544: below the ephemeral range (32768+), no clash with outgoing connections
 
 
 class DrillEnv(LocalEnv):

@@ -11,7 +11,7 @@ APP = "application-01"
 HOST = "application-01.6play.fr"
 CLOUD = "aws-prod-Kubernetes-application-01"
 ONPREM = "onprem-prod-front-application-01"
-PORT_OFFSET = 30000
+PORT_OFFSET = 14000  # ports 22080-22544, below the ephemeral range (32768+)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ APP = "application-02"
 HOST = "application-02.6play.fr"
 CLOUD = "aws-prod-Kubernetes-application-02"
 ONPREM = "onprem-prod-front-application-02"
-PORT_OFFSET = 32000
+PORT_OFFSET = 16000  # ports 24080-24544, below the ephemeral range (32768+)
 CRITICAL = "/v2/critical/sensible_datas/payments/"
 ROUTES = ["critical-payments", "customers", "v2", "v1"]
 # The field report's five examples: path -> (backend that must serve it, cloud share in percent).

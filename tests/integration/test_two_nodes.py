@@ -65,7 +65,7 @@ class TwoNodes(LocalEnv):
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory):
-    env = TwoNodes(tmp_path_factory.mktemp("twonodes"), 33000)
+    env = TwoNodes(tmp_path_factory.mktemp("twonodes"), 18000)  # ports 26080-26544, below 32768
     try:
         env.up()
         for node in NODES:
