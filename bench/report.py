@@ -164,13 +164,14 @@ def render_cloud_kill(result):
         "",
         "`%s` (GETs, keep-alive, every response counted by status) through HAProxy with application-01 at step 50; "
         "%d s into the run the cloud upstream is killed (`scripts/democtl fault application-01 cloud down`: listening "
-        "socket and open connections closed), and wrk runs on to %d s." % (result["command"], result["kill_after_s"],
-                                                                          result["duration_s"]),
+        "socket and open connections closed), and wrk runs on to %d s."
+        % (result["command"], result["kill_after_s"], result["duration_s"]),
         "",
         "| GETs | non-2xx | socket errors (connect/read/write/timeout) | cloud DOWN after the kill |",
         "|---:|---:|---|---:|",
-        "| %d | %d | %d/%d/%d/%d | %.2f s |" % (result["requests"], result["non_2xx"], errors["connect"], errors["read"],
-                                              errors["write"], errors["timeout"], result["out_of_rotation_s"]),
+        "| %d | %d | %d/%d/%d/%d | %.2f s |"
+        % (result["requests"], result["non_2xx"], errors["connect"], errors["read"], errors["write"], errors["timeout"],
+           result["out_of_rotation_s"]),
         "",
         "Statuses: %s. Target: 0 failed GETs and the cloud out of rotation within 2 s: %s."
         % (", ".join("%s: %d" % item for item in sorted(result["statuses"].items())), _verdict(result["target_met"])),
@@ -178,9 +179,10 @@ def render_cloud_kill(result):
 
 
 def render_gate_detection(result):
-    rows = ["| %.1f s | %.2f s | %d | %s |" % (run["offset_s"], run["detection_s"], run["checks"],
-                                              run["progress_lines"][-1].replace("|", "\\|") if run["progress_lines"] else "-")
-            for run in result["runs"]]
+    rows = []
+    for run in result["runs"]:
+        last_line = run["progress_lines"][-1].replace("|", "\\|") if run["progress_lines"] else "-"
+        rows.append("| %.1f s | %.2f s | %d | %s |" % (run["offset_s"], run["detection_s"], run["checks"], last_line))
     return "\n".join([
         "### gate_detection (%s)" % result["measured_at"],
         "",

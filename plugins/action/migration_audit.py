@@ -8,23 +8,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.cloudshift.migration.plugins.module_utils.audit import (
-    ARGUMENT_SPEC, AuditError, failure_message, run)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
+from ansible_collections.cloudshift.migration.plugins.module_utils import audit
+from ansible_collections.cloudshift.migration.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = audit.ARGUMENT_SPEC
+    ERRORS = audit.ERRORS
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        _validation, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            result.update(run(params, self._task.check_mode, self._task.diff))
-        except (AuditError, ValidationError, KeyError, TypeError) as exc:
-            raise AnsibleActionFail(failure_message(params, exc))
-        return result
+    def work(self, params):
+        return audit.run(params, self._task.check_mode, self._task.diff)
+
+    def failure(self, params, exc):
+        return audit.failure_message(params, exc)

@@ -8,21 +8,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.cloudshift.migration.plugins.module_utils.gate import ARGUMENT_SPEC, ERRORS, failure_message, run
+from ansible_collections.cloudshift.migration.plugins.module_utils import gate
+from ansible_collections.cloudshift.migration.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = gate.ARGUMENT_SPEC
+    ERRORS = gate.ERRORS
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        _validation, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            result.update(run(params, self._task.check_mode))
-        except ERRORS as exc:
-            raise AnsibleActionFail(failure_message(params, exc))
-        return result
+    def work(self, params):
+        return gate.run(params, self._task.check_mode)
+
+    def failure(self, params, exc):
+        return gate.failure_message(params, exc)

@@ -15,7 +15,7 @@ import datetime
 import json
 import os
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 
 ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped")
 AUDIT_FORMAT = 1
@@ -143,6 +143,9 @@ ARGUMENT_SPEC = dict(
     checks=dict(type="list", elements="dict"),
     nodes=dict(type="list", elements="str"),
 )
+
+
+ERRORS = (AuditError, ValidationError, KeyError, TypeError)
 
 
 def run(params, check_mode, diff):

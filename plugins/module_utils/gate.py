@@ -12,13 +12,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import json
-import os
-import tempfile
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import (
     compare_sides, format_verdict, percentile, resolve_thresholds, validate_side)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.report import figures_table
+from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
     CLOUD, ONPREM, StatsError, gate_side, merge_windows)
 
@@ -101,28 +99,16 @@ def evaluate(windows, thresholds=None, reference=None, now=None, label=None):
 def read_reference(path):
     """The reference kept at path, or None when there is none."""
     try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (IOError, OSError) as exc:
-        if getattr(exc, "errno", None) == 2:
-            return None
-        raise GateError("cannot read the on-prem reference %s: %s" % (path, exc))
-    except ValueError as exc:
-        raise GateError("the on-prem reference %s is not valid JSON: %s" % (path, exc))
+        return read_json(path, "the on-prem reference")
+    except JsonFileError as exc:
+        raise GateError(str(exc))
 
 
 def write_reference(path, reference):
-    directory = os.path.dirname(path) or "."
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o750)
-        fd, tmp_path = tempfile.mkstemp(prefix=".reference.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(reference, handle, sort_keys=True)
-            handle.write("\n")
-        os.rename(tmp_path, path)
-    except (IOError, OSError) as exc:
-        raise GateError("cannot write the on-prem reference %s: %s" % (path, exc))
+        write_json(path, reference, "the on-prem reference")
+    except JsonFileError as exc:
+        raise GateError(str(exc))
 
 
 # The module migration_gate and its action plugin (which runs it in the controller's process) share these.

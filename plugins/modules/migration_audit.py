@@ -106,9 +106,7 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.audit import (
-    ARGUMENT_SPEC, AuditError, failure_message, run)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
+from ansible_collections.cloudshift.migration.plugins.module_utils.audit import ARGUMENT_SPEC, ERRORS, failure_message, run
 
 
 def main():
@@ -116,7 +114,7 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
         result = run(module.params, module.check_mode, module._diff)
-    except (AuditError, ValidationError, KeyError, TypeError) as exc:
+    except ERRORS as exc:
         module.fail_json(msg=failure_message(module.params, exc))
     module.exit_json(**result)
 

@@ -20,9 +20,9 @@ __metaclass__ = type
 import datetime
 import json
 import os
-import tempfile
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 
 HISTORY_LENGTH = 50
 STATE_FORMAT = 1
@@ -41,15 +41,10 @@ def load_app_state(state_dir, app):
     """The recorded state of an app, or None when nothing was ever recorded."""
     path = app_state_path(state_dir, app)
     try:
-        with open(path) as handle:
-            data = json.load(handle)
-    except (IOError, OSError) as exc:
-        if getattr(exc, "errno", None) == 2:
-            return None
-        raise StateError("cannot read state file %s: %s" % (path, exc))
-    except ValueError as exc:
-        raise StateError("state file %s is not valid JSON: %s" % (path, exc))
-    if not isinstance(data, dict) or data.get("app") != app:
+        data = read_json(path, "state file")
+    except JsonFileError as exc:
+        raise StateError(str(exc))
+    if data is not None and (not isinstance(data, dict) or data.get("app") != app):
         raise StateError("state file %s does not hold the state of app %s" % (path, app))
     return data
 
@@ -104,24 +99,7 @@ def with_step(state, app, step, route=None, by=None, note=None, at=None):
 
 def write_app_state(state_dir, app, data, mode=0o640):
     """Atomically replace the state file of an app."""
-    path = app_state_path(state_dir, app)
-    directory = os.path.dirname(path)
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o750)
-        fd, tmp_path = tempfile.mkstemp(prefix="." + app + ".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_path, mode)
-            os.rename(tmp_path, path)
-        except Exception:
-            if os.path.exists(tmp_path):
-                os.unlink(tmp_path)
-            raise
-    except (IOError, OSError) as exc:
-        raise StateError("cannot write state file %s: %s" % (path, exc))
-    return path
+        return write_json(app_state_path(state_dir, app), data, "state file", mode=mode, indent=2)
+    except JsonFileError as exc:
+        raise StateError(str(exc))

@@ -23,9 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
-import tempfile
 import time
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import percentile
@@ -36,6 +34,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.parsi
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import (
     TimingsError, evenly_spaced, last_id, lines_after, ring_reply_lines, timing_rows)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 
 SNAPSHOT_FORMAT = 1
 CLOUD = "cloud"
@@ -138,32 +137,20 @@ def snapshot_path(state_dir, backend):
 
 
 def save_snapshot(path, snapshot):
-    directory = os.path.dirname(path)
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o750)
-        fd, tmp_path = tempfile.mkstemp(prefix=".snapshot.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(snapshot, handle, sort_keys=True)
-            handle.write("\n")
-        os.rename(tmp_path, path)
-    except (IOError, OSError) as exc:
-        raise StatsError("cannot write the stats snapshot %s: %s" % (path, exc))
-    return path
+        return write_json(path, snapshot, "the stats snapshot")
+    except JsonFileError as exc:
+        raise StatsError(str(exc))
 
 
 def load_snapshot(path, backend):
     """The snapshot saved at path, or None when there is none."""
     try:
-        with open(path) as handle:
-            snapshot = json.load(handle)
-    except (IOError, OSError) as exc:
-        if getattr(exc, "errno", None) == 2:
-            return None
-        raise StatsError("cannot read the stats snapshot %s: %s" % (path, exc))
-    except ValueError as exc:
-        raise StatsError("the stats snapshot %s is not valid JSON: %s" % (path, exc))
-    check_snapshot(snapshot, backend, "the stats snapshot %s" % path)
+        snapshot = read_json(path, "the stats snapshot")
+    except JsonFileError as exc:
+        raise StatsError(str(exc))
+    if snapshot is not None:
+        check_snapshot(snapshot, backend, "the stats snapshot %s" % path)
     return snapshot
 
 
