@@ -17,7 +17,8 @@ import os
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 
-ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped")
+ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped", "dns",
+           "dns-rollback")
 AUDIT_FORMAT = 1
 
 

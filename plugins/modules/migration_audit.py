@@ -33,7 +33,7 @@ options:
     description: What happened.
     type: str
     required: true
-    choices: [step, rollback, verdict, ramp-start, ramp-rollback, ramp-done, ramp-stopped]
+    choices: [step, rollback, verdict, ramp-start, ramp-rollback, ramp-done, ramp-stopped, dns, dns-rollback]
   by:
     description: Who asked for it.
     type: str

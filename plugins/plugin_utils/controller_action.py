@@ -18,7 +18,9 @@ class ControllerAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     ARGUMENT_SPEC = {}
+    MUTUALLY_EXCLUSIVE = []
     ERRORS = ()
+    NEEDS_BOTO3 = False
 
     def work(self, params):
         raise NotImplementedError
@@ -28,7 +30,13 @@ class ControllerAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ControllerAction, self).run(tmp, task_vars)
-        _validation, params = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        _validation, params = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC,
+                                                          mutually_exclusive=self.MUTUALLY_EXCLUSIVE or None)
+        if self.NEEDS_BOTO3:
+            from ansible_collections.cloudshift.migration.plugins.module_utils.aws import HAS_BOTO3
+            if not HAS_BOTO3:
+                raise AnsibleActionFail("%s needs boto3 and botocore in the controller's Python (pip install boto3)"
+                                        % self._task.action)
         try:
             result.update(self.work(params))
         except self.ERRORS as exc:

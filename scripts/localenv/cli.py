@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from . import pki
+from . import aws, pki
 from .config import APP_NAMES, APPS, LOOPBACK, MODES, SIDES, SLOW_DELAY_SECONDS, ConfigError, Layout, \
     validate_fault, validate_upstream
 from .control import ControlClient, ControlError, DaemonUnavailable
@@ -54,6 +54,11 @@ def build_parser():
     hits.add_argument("app", help="one of: " + ", ".join(APP_NAMES))
     hits.add_argument("side", help="one of: " + ", ".join(SIDES))
     commands.add_parser("reset", help="zero every request and health-check count")
+    elb = commands.add_parser("elb", help="set the health of an app's ELB targets in the local AWS (moto)")
+    elb.add_argument("app", help="one of: " + ", ".join(APP_NAMES))
+    elb.add_argument("mode", help="one of: " + ", ".join(aws.ELB_MODES))
+    dns = commands.add_parser("dns", help="print an app's address records in the local AWS (moto)")
+    dns.add_argument("app", help="one of: " + ", ".join(APP_NAMES))
     commands.add_parser("describe", help="print the JSON description of ports and paths")
     commands.add_parser("serve", help=argparse.SUPPRESS)
     return parser
@@ -70,6 +75,11 @@ def parse_args(argv):
         error = validate_upstream(args.app, args.side)
         if error:
             raise UsageError(error)
+    elif args.command in ("elb", "dns"):
+        if args.app not in APP_NAMES:
+            raise UsageError("unknown app %r (expected one of: %s)" % (args.app, ", ".join(APP_NAMES)))
+        if args.command == "elb" and args.mode not in aws.ELB_MODES:
+            raise UsageError("unknown ELB mode %r (expected one of: %s)" % (args.mode, ", ".join(aws.ELB_MODES)))
     return args
 
 
@@ -131,6 +141,13 @@ def cmd_pki(layout, _args):
 
 def cmd_start(layout, _args):
     os.makedirs(layout.run_dir, exist_ok=True)
+    code = start_upstreams(layout)
+    if code == EXIT_OK:
+        print(aws.start(layout))
+    return code
+
+
+def start_upstreams(layout):
     pid = running_pid(layout)
     if pid is not None:
         print("upstreams already running (pid %d), control API on %s:%d"
@@ -177,6 +194,7 @@ def upstream_ports(layout):
 
 
 def cmd_stop(layout, _args):
+    print(aws.stop(layout))
     pid = running_pid(layout)
     if pid is None:
         if os.path.exists(layout.pid_file):
@@ -254,6 +272,16 @@ def cmd_describe(layout, _args):
     return EXIT_OK
 
 
+def cmd_elb(layout, args):
+    print(aws.guarded(layout, aws.set_elb, args.app, args.mode))
+    return EXIT_OK
+
+
+def cmd_dns(layout, args):
+    print(aws.guarded(layout, aws.dns_record, args.app))
+    return EXIT_OK
+
+
 def cmd_serve(layout, _args):
     from .upstreams import run_daemon  # asyncio/ssl only needed in the daemon
     return run_daemon(layout)
@@ -261,7 +289,7 @@ def cmd_serve(layout, _args):
 
 COMMANDS = {"pki": cmd_pki, "start": cmd_start, "stop": cmd_stop, "status": cmd_status,
             "fault": cmd_fault, "hits": cmd_hits, "reset": cmd_reset, "describe": cmd_describe,
-            "serve": cmd_serve}
+            "elb": cmd_elb, "dns": cmd_dns, "serve": cmd_serve}
 
 
 def main(argv=None, environ=None):
@@ -277,6 +305,6 @@ def main(argv=None, environ=None):
         print("democtl: upstream daemon not running? %s (start it with scripts/democtl start)"
               % error, file=sys.stderr)
         return EXIT_FAILURE
-    except (ControlError, pki.PkiError, OSError) as error:
+    except (ControlError, pki.PkiError, aws.AwsEnvError, OSError) as error:
         print("democtl: %s" % error, file=sys.stderr)
         return EXIT_FAILURE

@@ -24,6 +24,7 @@ MAX_DELAY_SECONDS = 60.0
 
 HAPROXY_BASE_PORT = 8080
 CONTROL_BASE_PORT = 8099
+MOTO_BASE_PORT = 4566
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ class Layout:
     def haproxy_port(self):
         return HAPROXY_BASE_PORT + self.port_offset
 
+    @property
+    def moto_port(self):
+        return MOTO_BASE_PORT + self.port_offset
+
     def upstream_port(self, app_name, side):
         app = app_by_name(app_name)
         base = app.onprem_base_port if side == "onprem" else app.cloud_base_port
@@ -162,6 +167,8 @@ class Layout:
             "pid_file": self.pid_file,
             "log_file": self.log_file,
             "haproxy": {"address": LOOPBACK, "port": self.haproxy_port},
+            "aws": {"endpoint_url": "http://%s:%d" % (LOOPBACK, self.moto_port), "region": "eu-west-3",
+                    "dir": os.path.join(self.run_dir, "aws")},
             "control": {"address": LOOPBACK, "port": self.control_port},
             "pki": {"dir": self.pki_dir, "ca_file": self.ca_file,
                     "rogue_ca_file": self.rogue_ca_file},

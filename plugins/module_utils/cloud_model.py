@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The AWS side of the app model (docs/app-model.md, "The cloud side" and "DNS"): each app's `cloud`
+(its ELB, the probe HAProxy's check mirrors, its cluster) and `dns` (the Route53 cutover), checked
+by the preflight with the same rules as the modules that use them, so a bad value is refused at
+site.yml time, naming the app."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, route53
+from ansible_collections.cloudshift.migration.plugins.module_utils.aws import aws_problems
+
+CLOUD_KEYS = ("load_balancer", "load_balancer_type", "target_groups", "min_healthy_targets", "wait_timeout",
+              "probe", "cluster")
+PROBE_KEYS = tuple(elb.PROBE_SPEC)
+CLUSTER_KEYS = ("asg_name", "asg_min", "asg_max", "autoscaler_nodes", "autoscaler_manifest", "nodes_file",
+                "ready_nodes", "node_labels", "max_ready_ratio", "not_ready_grace")
+DNS_KEYS = ("zone", "record", "private_zone", "type", "ipv6", "ttl", "evaluate_target_health", "soak_seconds",
+            "wait_timeout", "target_dns_name", "target_hosted_zone_id")
+AWS_KEYS = ("region", "profile", "endpoint_url", "access_key", "secret_key", "session_token", "retry_mode",
+            "max_attempts")
+MAX_SOAK_SECONDS = 30 * 86400
+
+
+def _unknown(data, allowed, label):
+    return ["%s has unknown key%s %s (known: %s)" % (label, "s" if len(extra) > 1 else "", ", ".join(sorted(extra)),
+                                                     ", ".join(allowed))
+            for extra in [set(data) - set(allowed)] if extra]
+
+
+def _typed(value, kind):
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def probe_params(app, cloud, ca_file=None):
+    """The probe of elb_health_info for an app: its health path, Host and SNI, HAProxy's CA."""
+    probe = dict((key, spec.get("default")) for key, spec in elb.PROBE_SPEC.items())
+    probe.update({"path": (app.get("health_check") or {}).get("path") or "/", "host": app.get("host"),
+                  "ca_file": ca_file})
+    probe.update(dict((key, value) for key, value in (cloud.get("probe") or {}).items() if value is not None))
+    return probe
+
+
+def cloud_problems(apps, aws=None, ca_file=None):
+    """Problems of every app's cloud and dns entries and of the AWS settings, each naming the app."""
+    problems = []
+    aws = aws or {}
+    if not isinstance(aws, dict):
+        return ["haproxy_aws must be a dict (region, endpoint_url, profile...), got %r" % (aws,)]
+    problems += _unknown(aws, AWS_KEYS, "haproxy_aws")
+    uses_aws = False
+    for app in apps or []:
+        if not isinstance(app, dict):
+            continue
+        name = app.get("name", "?")
+        cloud, dns = app.get("cloud"), app.get("dns")
+        if cloud is not None:
+            uses_aws = True
+            problems += ["app %s cloud: %s" % (name, problem) for problem in _cloud_problems(app, cloud, ca_file)]
+        if dns is not None:
+            uses_aws = True
+            problems += ["app %s dns: %s" % (name, problem) for problem in _dns_problems(app, cloud, dns)]
+    if uses_aws:
+        aws_params = dict((key, aws.get(key)) for key in AWS_KEYS)
+        aws_params["max_attempts"] = aws.get("max_attempts", 5)
+        problems += ["haproxy_aws: %s" % problem for problem in _aws_only(aws_params)]
+    return problems
+
+
+def _aws_only(params):
+    return aws_problems(params)
+
+
+def _cloud_problems(app, cloud, ca_file):
+    if not isinstance(cloud, dict):
+        return ["must be a dict, got %r" % (cloud,)]
+    problems = _unknown(cloud, CLOUD_KEYS, "it")
+    if cloud.get("load_balancer") is not None or cloud.get("probe") is not None:
+        if not isinstance(cloud.get("load_balancer"), str):
+            problems.append("load_balancer (the ELB's name) is required with a probe")
+        else:
+            probe = cloud.get("probe") or {}
+            if not isinstance(probe, dict):
+                return problems + ["probe must be a dict, got %r" % (probe,)]
+            problems += _unknown(probe, PROBE_KEYS, "probe")
+            params = {"load_balancer": cloud["load_balancer"],
+                      "load_balancer_type": cloud.get("load_balancer_type", "auto"),
+                      "target_groups": cloud.get("target_groups") or [],
+                      "min_healthy": cloud.get("min_healthy_targets", 1), "wait_timeout": cloud.get("wait_timeout", 0),
+                      "wait_interval": 2.0, "probe": probe_params(app, cloud, ca_file), "region": "eu-west-1"}
+            if params["load_balancer_type"] not in elb.LOAD_BALANCER_TYPES:
+                problems.append("invalid load_balancer_type %r (one of: %s)" % (
+                    params["load_balancer_type"], ", ".join(elb.LOAD_BALANCER_TYPES)))
+            elif not isinstance(params["target_groups"], list):
+                problems.append("target_groups must be a list of names, got %r" % (params["target_groups"],))
+            elif not _typed(params["min_healthy"], int) or not _typed(params["wait_timeout"], int):
+                problems.append("min_healthy_targets and wait_timeout are integers, got %r and %r" % (
+                    params["min_healthy"], params["wait_timeout"]))
+            else:
+                problems += elb.input_problems(params)
+    cluster = cloud.get("cluster")
+    if cluster is not None:
+        if not isinstance(cluster, dict):
+            return problems + ["cluster must be a dict, got %r" % (cluster,)]
+        problems += _unknown(cluster, CLUSTER_KEYS, "cluster")
+        params = dict((key, cluster.get(key)) for key in CLUSTER_KEYS)
+        params.update({"node_labels": cluster.get("node_labels") or {},
+                       "max_ready_ratio": cluster.get("max_ready_ratio", 0.9),
+                       "not_ready_grace": cluster.get("not_ready_grace", 300), "region": "eu-west-1",
+                       "max_attempts": 5})
+        problems += ["cluster: %s" % problem for problem in capacity.input_problems(params)]
+    return problems
+
+
+def _dns_problems(app, cloud, dns):
+    if not isinstance(dns, dict):
+        return ["must be a dict, got %r" % (dns,)]
+    problems = _unknown(dns, DNS_KEYS, "it")
+    soak = dns.get("soak_seconds", 3600)
+    if not _typed(soak, int) or not 0 <= soak <= MAX_SOAK_SECONDS:
+        problems.append("invalid soak_seconds %r: 0 to %d seconds at step 100 before DNS may move" % (soak, MAX_SOAK_SECONDS))
+    if not dns.get("zone"):
+        problems.append("zone (the Route53 hosted zone, e.g. 6play.fr) is required")
+        return problems
+    has_lb = isinstance(cloud, dict) and cloud.get("load_balancer")
+    if not has_lb and not dns.get("target_dns_name"):
+        problems.append("the cutover needs a target: cloud.load_balancer, or dns.target_dns_name")
+        return problems
+    params = {"state": "cutover", "zone": dns["zone"], "record": dns.get("record") or app.get("host") or "",
+              "type": dns.get("type", "alias"), "ipv6": dns.get("ipv6", False), "ttl": dns.get("ttl", 60),
+              "load_balancer": None if dns.get("target_dns_name") else cloud["load_balancer"],
+              "target_dns_name": dns.get("target_dns_name"), "target_hosted_zone_id": dns.get("target_hosted_zone_id"),
+              "set_identifier": "cloud", "onprem_set_identifier": "onprem", "wait_timeout": dns.get("wait_timeout", 300),
+              "region": "eu-west-1", "max_attempts": 5}
+    if params["type"] not in ("alias", "cname"):
+        problems.append("invalid type %r (alias or cname)" % (params["type"],))
+        return problems
+    return problems + route53.input_problems(params)
+
+
+def cloud_probe(app, ca_file=None):
+    """The probe elb_health_info makes for an app (its cloud.probe over the defaults)."""
+    return probe_params(app, app.get("cloud") or {}, ca_file)

@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: capacity_check
+short_description: The field report's capacity lessons as a check that fails with its numbers
+version_added: 0.3.0
+description:
+  - Compares the Auto Scaling group's min and max (read through the autoscaling API, or given) with the
+    cluster-autoscaler's C(--nodes=MIN:MAX:NAME) (given, or read from its manifest). The report's ASG min 4
+    against an autoscaler min 3 re-created the app's pods every 5 minutes.
+  - Counts Ready nodes (given, or read from a file of C(kubectl get nodes -o json)): at least the ASG min, at most
+    O(max_ready_ratio) of its max; and fails on nodes out of Ready (NotReady, Unknown) for O(not_ready_grace)
+    seconds or more (the report's two of three nodes in Unknown for days).
+  - Reads only. Fails when a check fails (unless O(fail_on_problems=false)), with every figure in the message.
+options:
+  asg_name:
+    description: The Auto Scaling group of the cluster's nodes, read through the autoscaling API.
+    type: str
+  asg_min:
+    description: The group's minimum, instead of O(asg_name).
+    type: int
+  asg_max:
+    description: The group's maximum, instead of O(asg_name).
+    type: int
+  asg_desired:
+    description: The group's desired capacity, instead of O(asg_name) (optional).
+    type: int
+  autoscaler_nodes:
+    description: The cluster-autoscaler's node group, V(--nodes=3:10:nodes.k8s) or V(3:10:nodes.k8s).
+    type: str
+  autoscaler_manifest:
+    description:
+      - The cluster-autoscaler's manifest (YAML or JSON, a Deployment, a Pod or a List); its containers' C(--nodes)
+        flag naming O(asg_name) is used (or the only one).
+    type: path
+  nodes_file:
+    description: A file of C(kubectl get nodes -o json).
+    type: path
+  node_labels:
+    description: Only the nodes of O(nodes_file) with all of these labels (the ASG's nodes).
+    type: dict
+    default: {}
+  ready_nodes:
+    description: The number of Ready nodes, instead of O(nodes_file).
+    type: int
+  not_ready_nodes:
+    description: Names of nodes not Ready, instead of O(nodes_file).
+    type: list
+    elements: str
+  max_ready_ratio:
+    description: The share of the ASG's max that Ready nodes may reach (room to scale out).
+    type: float
+    default: 0.9
+  not_ready_grace:
+    description: Seconds a node may stay out of Ready (joining, rebooting) before it fails the check.
+    type: int
+    default: 300
+  fail_on_problems:
+    description: Fail when a check fails; V(false) reports them in RV(checks) and RV(passed) only.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - cloudshift.migration.aws
+author:
+  - cloudshift founding engineers (@cloudshift)
+attributes:
+  check_mode:
+    description: Reads only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is no diff.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: The report's lessons before a step
+  cloudshift.migration.capacity_check:
+    region: eu-west-3
+    asg_name: nodes.k8s.6play.fr
+    autoscaler_manifest: /srv/k8s/cluster-autoscaler.yaml
+    nodes_file: /tmp/nodes.json
+    node_labels:
+      kops.k8s.io/instancegroup: nodes
+"""
+
+RETURN = r"""
+passed:
+  description: Whether every check passed.
+  returned: success
+  type: bool
+checks:
+  description: Each check with its status (pass or fail), measured value, expected value and message.
+  returned: success
+  type: list
+  elements: dict
+problems:
+  description: The messages of the failed checks.
+  returned: success
+  type: list
+  elements: str
+asg:
+  description: The Auto Scaling group's name, min, max and desired.
+  returned: success
+  type: dict
+autoscaler:
+  description: The cluster-autoscaler's node group (min, max, name).
+  returned: when given
+  type: dict
+nodes:
+  description: The nodes counted (name, ready, status, reason, since, seconds).
+  returned: when given
+  type: list
+  elements: dict
+table:
+  description: The checks as lines an operator reads.
+  returned: success
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.aws import BOTO3_IMPORT_ERROR, HAS_BOTO3
+from ansible_collections.cloudshift.migration.plugins.module_utils.capacity import ARGUMENT_SPEC, CapacityError, run
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if module.params["asg_name"] and not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    try:
+        result = run(module.params)
+    except CapacityError as exc:
+        module.fail_json(msg=str(exc))
+    if module.params["fail_on_problems"] and not result["passed"]:
+        module.fail_json(msg="capacity check failed: " + "; ".join(result["problems"]), **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
