@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: help setup deps venv up down demo test unit integration lint sanity molecule bench clean
 
 help:
-	@echo "make demo   set everything up, bring up the local environment, walk application-01 0 -> 1 -> 25 -> 50 -> 100"
+	@echo "make demo   set everything up, bring up the local environment, walk application-01 0 -> 1 -> 25 -> 50 -> 100 -> dns"
 	@echo "make test   set everything up and run the whole suite (unit, integration, lint, sanity, molecule)"
 	@echo "make up     start the local environment (upstreams + HAProxy); make down stops it"
 	@echo "make bench  run the benchmarks (results in docs/benchmarks.md)"
@@ -52,7 +52,7 @@ down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/democtl stop; else $(PYTHON) scripts/democtl stop; fi
 
 demo: up
-	$(BIN)/python scripts/demo.py --app application-01 --steps 0,1,25,50,100
+	$(BIN)/python scripts/demo.py --app application-01 --steps 0,1,25,50,100,dns
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)

@@ -143,6 +143,7 @@ ARGUMENT_SPEC = dict(
     window=dict(type="dict"),
     checks=dict(type="list", elements="dict"),
     nodes=dict(type="list", elements="str"),
+    dns=dict(type="dict"),
 )
 
 
@@ -159,6 +160,8 @@ def run(params, check_mode, diff):
         details["checks"] = params["checks"]
     if params["nodes"] is not None:
         details["nodes"] = params["nodes"]
+    if params.get("dns") is not None:
+        details["dns"] = params["dns"]
     record = build_record(params["app"], params["action"], route=params["route"], by=params["by"],
                           from_step=params["from_step"], to_step=params["to_step"], verdict=params["verdict"],
                           forced=params["forced"], note=params["note"], details=details)

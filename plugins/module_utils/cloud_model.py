@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
 from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, route53
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import aws_problems
 
@@ -144,3 +146,35 @@ def _dns_problems(app, cloud, dns):
 def cloud_probe(app, ca_file=None):
     """The probe elb_health_info makes for an app (its cloud.probe over the defaults)."""
     return probe_params(app, app.get("cloud") or {}, ca_file)
+
+
+def _parse_time(value):
+    try:
+        parsed = datetime.datetime.strptime(value.replace("Z", "+00:00")[:25], "%Y-%m-%dT%H:%M:%S%z")
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return parsed
+
+
+def dns_soak_problems(node_states, soak_seconds, label, now=None):
+    """Why DNS may not move yet: a node whose recorded step is not 100, or has been 100 for less than
+    the soak. node_states maps each node to what migration_state returned (step, updated_at)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    problems = []
+    for node in sorted(node_states):
+        state = node_states[node] or {}
+        step = state.get("step")
+        if step != 100:
+            problems.append("%s is at step %s on %s, not 100: DNS moves only once the cloud takes all the traffic"
+                            % (label, "none recorded" if step is None else step, node))
+            continue
+        since = _parse_time(state.get("updated_at"))
+        if since is None:
+            problems.append("%s on %s has no valid time for its step 100 (updated_at %r)"
+                            % (label, node, state.get("updated_at")))
+            continue
+        held = (now - since).total_seconds()
+        if held < soak_seconds:
+            problems.append("%s has been at step 100 on %s for %.0f s of the %d s soak (dns.soak_seconds): "
+                            "%.0f s to go" % (label, node, max(held, 0), soak_seconds, soak_seconds - held))
+    return problems

@@ -359,9 +359,31 @@ def run(params, check_mode=False, diff_mode=False):
     if problems:
         raise CutoverError("; ".join(problems))
     try:
-        return _run(params, check_mode)
+        result = _run(params, check_mode)
     except AwsError as exc:
         raise CutoverError(str(exc))
+    result["table"] = table(result, check_mode)
+    return result
+
+
+def table(result, check_mode=False):
+    """What an operator reads: the record before and after, the change and where the backup is."""
+    def indented(label, record_sets):
+        lines = sets_text(record_sets).splitlines() or ["(nothing)"]
+        return ["  %-7s %s" % (label if index == 0 else "", line) for index, line in enumerate(lines)]
+
+    lines = ["%s in zone %s (%s)" % (result["record"], result["zone_id"], result["state"])]
+    lines += indented("before", result["before"]) + indented("after", result["after"])
+    if not result["changed"]:
+        lines.append("  nothing to change: the record already is what %s asks" % result["state"])
+    elif check_mode:
+        lines.append("  check mode: %d change(s) not submitted" % len(result["changes"]))
+    else:
+        lines.append("  change %s %s after %.1f s" % (result["change_id"], result["status"], result["waited_seconds"]))
+    if result.get("backup_file"):
+        lines.append("  %s %s" % ("restored from" if result["state"] == "restore" else "previous record kept in",
+                                  result["backup_file"]))
+    return lines
 
 
 def _run(params, check_mode):

@@ -67,6 +67,12 @@ options:
     description: The nodes the event applied to.
     type: list
     elements: str
+  dns:
+    description:
+      - For V(dns) and V(dns-rollback), the record changed (record, zone_id, change_id, status, before, after),
+        kept in the line as C(dns).
+    type: dict
+    version_added: 0.3.0
 author:
   - cloudshift founding engineers (@cloudshift)
 attributes:

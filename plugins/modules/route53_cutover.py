@@ -171,6 +171,11 @@ target:
   description: The ELB's dns_name and hosted_zone_id (and name and type when looked up).
   returned: with V(cutover)
   type: dict
+table:
+  description: The record before and after, the change and the backup, one line each, for an operator.
+  returned: success
+  type: list
+  elements: str
 restored_exactly:
   description: Whether the name holds exactly the backup's record sets after a restore.
   returned: when V(restore) changed something
