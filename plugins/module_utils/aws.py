@@ -82,8 +82,9 @@ def aws_problems(params, needs_region=True):
 
 
 def client_config(params):
+    # total_max_attempts counts the first call (botocore's max_attempts would count the retries only).
     return Config(retries={"mode": params.get("retry_mode") or "standard",
-                           "max_attempts": params.get("max_attempts") or 5},
+                           "total_max_attempts": params.get("max_attempts") or 5},
                   connect_timeout=10, read_timeout=30, user_agent_extra="cloudshift.migration")
 
 

@@ -198,17 +198,18 @@ def check(name, ok, measured, expected, message):
 def evaluate(asg, autoscaler, nodes, max_ready_ratio=0.9, not_ready_grace=300):
     """The checks, each with its measured value and what it is held against."""
     checks = []
+    asg_label = "ASG %s" % asg["name"] if asg["name"] else "ASG"
     if autoscaler is not None:
         checks.append(check(
             "autoscaler_min", autoscaler["min"] == asg["min"], autoscaler["min"], asg["min"],
-            "cluster-autoscaler min %d %s ASG %s min %d%s" % (
-                autoscaler["min"], "=" if autoscaler["min"] == asg["min"] else "!=", asg["name"] or "", asg["min"],
+            "cluster-autoscaler min %d %s %s min %d%s" % (
+                autoscaler["min"], "=" if autoscaler["min"] == asg["min"] else "!=", asg_label, asg["min"],
                 "" if autoscaler["min"] == asg["min"] else
                 ": the autoscaler drains nodes the ASG refuses to remove, pods are re-created again and again")))
         checks.append(check(
             "autoscaler_max", autoscaler["max"] == asg["max"], autoscaler["max"], asg["max"],
-            "cluster-autoscaler max %d %s ASG %s max %d" % (
-                autoscaler["max"], "=" if autoscaler["max"] == asg["max"] else "!=", asg["name"] or "", asg["max"])))
+            "cluster-autoscaler max %d %s %s max %d" % (
+                autoscaler["max"], "=" if autoscaler["max"] == asg["max"] else "!=", asg_label, asg["max"])))
         if asg["name"]:
             checks.append(check("autoscaler_group", autoscaler["name"] == asg["name"], autoscaler["name"], asg["name"],
                                 "cluster-autoscaler node group %s %s ASG %s" % (
@@ -294,5 +295,5 @@ def run(params):
     failed = [item for item in checks if item["status"] == "fail"]
     return {"asg": asg, "autoscaler": autoscaler, "nodes": nodes, "checks": checks,
             "passed": not failed, "problems": [item["message"] for item in failed],
-            "table": ["%-17s %-5s %s" % ("CHECK", "", "FIGURES")]
+            "table": ["%-17s %-5s %s" % ("check", "", "figures")]
             + ["%-17s %-5s %s" % (item["check"], item["status"].upper(), item["message"]) for item in checks]}

@@ -305,9 +305,9 @@ def run(params, sleep=time.sleep, clock=time.monotonic):
 
 
 def table(result):
-    lines = ["%-28s %-10s %-8s %s" % ("TARGET GROUP", "HEALTHY", "", "TARGETS")]
+    lines = ["%-28s %-8s %s" % ("target group of " + result["load_balancer"]["name"], "healthy", "targets")]
     for group in result["target_groups"]:
-        lines.append("%-28s %-10s %-8s %s" % (group["name"], "%d/%d" % (group["healthy"], group["total"]), "",
+        lines.append("%-28s %-8s %s" % (group["name"], "%d/%d" % (group["healthy"], group["total"]),
                                                ", ".join(describe_target(target) for target in group["targets"]) or "none"))
     probe = result.get("probe")
     if probe:

@@ -40,6 +40,9 @@ class LocalEnv:
                         ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
                         ANSIBLE_NOCOLOR="1", PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
         self.frontend = "http://127.0.0.1:%d/" % (8080 + self.port_offset)
+        self.moto_url = "http://127.0.0.1:%d" % (4566 + self.port_offset)
+        self.audit_dir = os.path.join(self.run_dir, "audit")
+        self.pki_dir = os.path.join(self.run_dir, "pki")
         self.admin_socket = os.path.join(self.run_dir, "haproxy", "run", "admin.sock")
         self.state_dir = os.path.join(self.run_dir, "haproxy", "state")
         self.config_file = os.path.join(self.run_dir, "haproxy", "etc", "haproxy.cfg")

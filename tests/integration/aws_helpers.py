@@ -1,0 +1,143 @@
+"""What the AWS tests need besides the local environment's moto server.
+
+- ThrottlingProxy: a real HTTP server between the modules and moto that answers AWS's `Throttling`
+  error (HTTP 400, the XML body of the query and REST-XML APIs) to the calls a rule picks, and passes
+  every other call through; it counts what reaches it, so a test can prove that bad input sends nothing.
+- adhoc(): one module run through `ansible localhost -m ...`, its result read from the json callback.
+- address_records(): the tests' own reader of a name's records (boto3 straight to moto).
+"""
+
+import http.client
+import http.server
+import json
+import os
+import re
+import subprocess
+import threading
+
+from localenv_fixture import ROOT, VENV_BIN
+
+THROTTLE_BODY = (b'<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+                 b"<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+                 b"<RequestId>cloudshift-test-throttle</RequestId></ErrorResponse>")
+
+
+def is_change_batch(method, path):
+    """Route53's ChangeResourceRecordSets: POST /2013-04-01/hostedzone/<id>/rrset/."""
+    return method == "POST" and "/rrset" in path
+
+
+class ThrottlingProxy:
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.lock = threading.Lock()
+        self.throttle_first = 0       # throttle this many calls from now, whatever they are
+        self.throttle_rule = None     # and always the calls this predicate (method, path) picks
+        self.seen = []                # (method, path, throttled)
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args):
+                pass
+
+            def _relay(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with proxy.lock:
+                    throttled = proxy.throttle_first > 0 or bool(
+                        proxy.throttle_rule and proxy.throttle_rule(self.command, self.path))
+                    if proxy.throttle_first > 0:
+                        proxy.throttle_first -= 1
+                    proxy.seen.append((self.command, self.path, throttled))
+                if throttled:
+                    self.send_response(400)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(THROTTLE_BODY)))
+                    self.end_headers()
+                    self.wfile.write(THROTTLE_BODY)
+                    return
+                upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
+                headers = dict((key, value) for key, value in self.headers.items() if key.lower() != "host")
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                payload = response.read()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                upstream.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = _relay
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self, throttle_first=0, throttle_rule=None):
+        with self.lock:
+            self.throttle_first, self.throttle_rule, self.seen = throttle_first, throttle_rule, []
+
+    def throttled(self):
+        return [item for item in self.seen if item[2]]
+
+
+class AdhocResult(dict):
+    def __init__(self, result, status, output):
+        super().__init__(result)
+        self.status = status
+        self.output = output
+
+    @property
+    def failed(self):
+        return self.status.startswith("FAILED") or bool(self.get("failed"))
+
+
+def adhoc(env, module, args, check=False, diff=False, verbosity=0):
+    """`ansible localhost -m module -a JSON` in the environment's settings; the task's result."""
+    command = [os.path.join(VENV_BIN, "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+               "-m", module, "-a", json.dumps(args)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    if verbosity:
+        command.append("-" + "v" * verbosity)
+    # The default callback prints `localhost | CHANGED => {json}` (FAILED!, SUCCESS) for an ad-hoc run.
+    run_env = dict(env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+    completed = subprocess.run(command, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=300, check=False)
+    output = completed.stdout + completed.stderr
+    marker = re.search(r"^localhost \| ([A-Z!]+) => ", completed.stdout, re.MULTILINE)
+    try:
+        result, _end = json.JSONDecoder().raw_decode(completed.stdout[marker.end():])
+    except (AttributeError, ValueError):
+        raise AssertionError("no result from %s:\n%s" % (" ".join(command), output[-4000:]))
+    return AdhocResult(result, marker.group(1), output)
+
+
+def address_records(env, name):
+    """The name's A/AAAA/CNAME record sets, exactly as moto lists them (the tests' own boto3 reader)."""
+    route53 = aws_client(env, "route53")
+    zone = [item for item in route53.list_hosted_zones_by_name(DNSName="6play.fr.")["HostedZones"]
+            if item["Name"] == "6play.fr."][0]["Id"]
+    listed = route53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=name)["ResourceRecordSets"]
+    return [item for item in listed if item["Name"] == name and item["Type"] in ("A", "AAAA", "CNAME")]
+
+
+def aws_client(env, service):
+    import boto3
+    return boto3.session.Session(region_name="eu-west-3", aws_access_key_id="testing",
+                                 aws_secret_access_key="testing").client(service, endpoint_url=env.moto_url)
