@@ -18,7 +18,9 @@ test, so noise on identical sides does not fail a step:
   difference guards large ones) AND, when both sides have at least
   ``MIN_RANK_SAMPLES`` latencies, a Mann-Whitney shift with two-sided
   p < ``alpha`` and rank-biserial correlation >= ``min_effect_size`` (Kayenta's
-  approach);
+  approach), or a significantly larger share of cloud latencies beyond that p95
+  threshold than on-prem's (one-sided two-proportion test below ``alpha / 2``: a
+  cloud that turned slow late in the window has few, but telling, slow samples);
 * cloud health-check failures above ``max_check_failures`` (independent of volume).
 
 Fewer than ``min_requests`` on either side makes the volume-dependent checks,
@@ -324,7 +326,18 @@ def _latency_checks(cloud, onprem, limits, enough_volume):
             "u": test["u_a"],
         }
         shift_breached = test["p_value"] < limits["alpha"] and test["rank_biserial"] >= limits["min_effect_size"]
-        shift_confirms = shift_breached
+        # A slow cloud cuts its own traffic: a window that turned slow late holds few slow samples, too few
+        # for the rank test's effect size. Its tail still shows: more of the cloud's requests than on-prem's
+        # beyond the p95 threshold, by a one-sided two-proportion test.
+        tail_limit = max(onprem_p95 + limits["max_p95_diff_ms"], onprem_p95 * limits["max_p95_ratio"])
+        cloud_tail = sum(1 for value in cloud_ms if value > tail_limit)
+        onprem_tail = sum(1 for value in onprem_ms if value > tail_limit)
+        tail_p_value = _one_sided_rate_p_value(cloud_tail, len(cloud_ms), onprem_tail, len(onprem_ms))
+        tail_breached = p95_breached and tail_p_value < limits["alpha"] / 2.0
+        p95_measured.update({"cloud_tail_pct": 100.0 * cloud_tail / len(cloud_ms),
+                             "onprem_tail_pct": 100.0 * onprem_tail / len(onprem_ms),
+                             "tail_over_ms": tail_limit, "tail_p_value": tail_p_value})
+        shift_confirms = shift_breached or tail_breached
         shift_note = ""
     else:
         shift_measured = {}
@@ -334,7 +347,9 @@ def _latency_checks(cloud, onprem, limits, enough_volume):
 
     latency_fails = p95_breached and shift_confirms
     if p95_breached and not shift_confirms:
-        p95_note = "p95 over threshold but no significant shift: treated as noise"
+        p95_note = "p95 over threshold but no significant shift or tail: treated as noise"
+    elif latency_fails and shift_measured and not shift_breached:
+        p95_note = "the cloud's tail beyond on-prem's p95 + threshold is significantly larger"
     elif shift_breached and not p95_breached:
         p95_note = ""
         shift_note = "significant shift but p95 within thresholds"

@@ -285,16 +285,33 @@ def test_gate_passes_a_cloud_a_few_ms_slower_as_in_the_field_report(median_ms, e
     assert check_named(result, "p95_latency")["measured"]["diff_ms"] < 10
 
 
-def test_gate_treats_a_p95_breach_without_a_significant_shift_as_noise():
-    # A few slow outliers push cloud p95 over both thresholds, but the bulk is unchanged.
+def test_gate_treats_a_p95_breach_without_a_significant_shift_or_tail_as_noise():
+    # Three slow outliers in a small sample push cloud p95 over both thresholds, but neither the bulk
+    # (rank test) nor the tail (3 of 40 against 1 of 40) differs significantly.
     rng = random.Random(5)
-    onprem_ms = lognormal_ms(rng, 400, 20, sigma=0.1)
-    cloud_ms = lognormal_ms(rng, 370, 20, sigma=0.1) + [500.0] * 30  # 7.5 % outliers: p95 = 500
+    onprem_ms = lognormal_ms(rng, 39, 20, sigma=0.1) + [500.0]
+    cloud_ms = lognormal_ms(rng, 37, 20, sigma=0.1) + [500.0] * 3  # 7.5 % outliers: p95 = 500
     result = compare_sides(side(400, cloud_ms), side(400, onprem_ms))
     p95 = check_named(result, "p95_latency")
     assert p95["measured"]["cloud_p95_ms"] == 500
+    assert p95["measured"]["tail_p_value"] >= 0.005
     assert p95["breached"] and p95["outcome"] == "pass" and "noise" in p95["note"]
     assert result["verdict"] == "pass"
+
+
+def test_gate_fails_a_slow_tail_the_rank_test_alone_misses():
+    # 7.5 % of the cloud's requests 25 times slower (a cloud that turned slow late in the window cuts its
+    # own traffic, so its slow samples are few): the bulk is unchanged, the tail is not.
+    rng = random.Random(5)
+    onprem_ms = lognormal_ms(rng, 400, 20, sigma=0.1)
+    cloud_ms = lognormal_ms(rng, 370, 20, sigma=0.1) + [500.0] * 30
+    result = compare_sides(side(400, cloud_ms), side(400, onprem_ms))
+    p95, shift = check_named(result, "p95_latency"), check_named(result, "latency_shift")
+    assert not shift["breached"]  # the rank test alone would call it noise
+    assert p95["measured"]["cloud_tail_pct"] == 7.5 and p95["measured"]["onprem_tail_pct"] == 0
+    assert p95["measured"]["tail_p_value"] < 0.005
+    assert p95["outcome"] == "fail" and "tail" in p95["note"]
+    assert result["verdict"] == "fail"
 
 
 def test_gate_with_too_few_latency_samples_uses_the_p95_breach_alone():
