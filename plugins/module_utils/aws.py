@@ -29,8 +29,28 @@ try:
 except ImportError as exc:  # the module reports it with missing_required_lib
     HAS_BOTO3 = False
     BOTO3_IMPORT_ERROR = exc
-    BotoCoreError = ClientError = NoCredentialsError = NoRegionError = EndpointConnectionError = Exception
-    ProfileNotFound = PartialCredentialsError = Exception
+
+    # Stand-ins so the except clauses below still name distinct classes (never raised without boto3).
+    class BotoCoreError(Exception):
+        pass
+
+    class ClientError(BotoCoreError):
+        pass
+
+    class NoCredentialsError(BotoCoreError):
+        pass
+
+    class NoRegionError(BotoCoreError):
+        pass
+
+    class EndpointConnectionError(BotoCoreError):
+        pass
+
+    class ProfileNotFound(BotoCoreError):
+        pass
+
+    class PartialCredentialsError(BotoCoreError):
+        pass
 
 # The options every AWS module takes (documented by the doc fragment cloudshift.migration.aws).
 AWS_ARGUMENT_SPEC = dict(

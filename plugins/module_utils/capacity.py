@@ -219,8 +219,8 @@ def evaluate(asg, autoscaler, nodes, max_ready_ratio=0.9, not_ready_grace=300):
         ready = [node for node in nodes if node["ready"]]
         ceiling = asg["max"] * max_ready_ratio
         checks.append(check("ready_min", len(ready) >= asg["min"], len(ready), asg["min"],
-                            "%d Ready nodes %s ASG min %d" % (len(ready), ">=" if len(ready) >= asg["min"] else "<",
-                                                             asg["min"])))
+                            "%d Ready nodes %s ASG min %d" % (
+                                len(ready), ">=" if len(ready) >= asg["min"] else "<", asg["min"])))
         checks.append(check("ready_max", len(ready) <= ceiling, len(ready), round(ceiling, 1),
                             "%d Ready nodes %s %d%% of ASG max %d (%.1f)%s" % (
                                 len(ready), "<=" if len(ready) <= ceiling else ">", round(max_ready_ratio * 100),

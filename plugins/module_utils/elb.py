@@ -308,7 +308,7 @@ def table(result):
     lines = ["%-28s %-8s %s" % ("target group of " + result["load_balancer"]["name"], "healthy", "targets")]
     for group in result["target_groups"]:
         lines.append("%-28s %-8s %s" % (group["name"], "%d/%d" % (group["healthy"], group["total"]),
-                                               ", ".join(describe_target(target) for target in group["targets"]) or "none"))
+                                        ", ".join(describe_target(target) for target in group["targets"]) or "none"))
     probe = result.get("probe")
     if probe:
         lines.append("probe %s Host %s%s: %s in %.1f ms" % (

@@ -15,9 +15,9 @@ description:
   - Compares the Auto Scaling group's min and max (read through the autoscaling API, or given) with the
     cluster-autoscaler's C(--nodes=MIN:MAX:NAME) (given, or read from its manifest). The report's ASG min 4
     against an autoscaler min 3 re-created the app's pods every 5 minutes.
-  - Counts Ready nodes (given, or read from a file of C(kubectl get nodes -o json)): at least the ASG min, at most
-    O(max_ready_ratio) of its max; and fails on nodes out of Ready (NotReady, Unknown) for O(not_ready_grace)
-    seconds or more (the report's two of three nodes in Unknown for days).
+  - Counts Ready nodes (given, or read from a file of C(kubectl get nodes -o json)), which must be at least the
+    ASG min and at most O(max_ready_ratio) of its max, and fails on nodes out of Ready (NotReady, Unknown) for
+    O(not_ready_grace) seconds or more (the report's two of three nodes in Unknown for days).
   - Reads only. Fails when a check fails (unless O(fail_on_problems=false)), with every figure in the message.
 options:
   asg_name:

@@ -41,7 +41,7 @@ def guarded(layout, function, *args):
     try:
         return function(layout, *args)
     except Exception as exc:  # botocore's exceptions are many; only theirs are turned into a message
-        if type(exc).__module__.split(".")[0] not in ("botocore", "boto3"):
+        if type(exc).__module__.split(".", 1)[0] not in ("botocore", "boto3"):
             raise
         hint = " (is it started? scripts/democtl start)" if type(exc).__name__ == "EndpointConnectionError" else ""
         raise AwsEnvError("local AWS at %s: %s%s" % (endpoint(layout), exc, hint))

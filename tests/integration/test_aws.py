@@ -145,8 +145,8 @@ def test_elb_unhealthy_or_empty_fails_with_the_target_list(env, mode, expected):
                 assert target["id"] in " ".join(result["problems"]), (target, result["problems"])
         else:
             assert targets == []
-        waited = adhoc(env, "cloudshift.migration.elb_health_info", elb_args(env, wait=True, wait_timeout=3,
-                                                                               wait_interval=1.0))
+        waited = adhoc(env, "cloudshift.migration.elb_health_info",
+                       elb_args(env, wait=True, wait_timeout=3, wait_interval=1.0))
         assert waited.failed and "not healthy after" in waited["msg"], waited
         assert waited["looks"] >= 2
     finally:

@@ -280,8 +280,8 @@ def target(target_id, state="healthy", reason=None, description=None):
 
 
 def test_group_problems_name_every_target_that_is_not_healthy():
-    groups = [{"name": "application-02", "targets": [target("i-1"), target("i-2", "unhealthy", "Target.Timeout",
-                                                                                "Request timed out")]},
+    slow = target("i-2", "unhealthy", "Target.Timeout", "Request timed out")
+    groups = [{"name": "application-02", "targets": [target("i-1"), slow]},
               {"name": "empty", "targets": []}]
     problems = elb.group_problems(groups, min_healthy=2)
     assert problems == ["target group application-02: 1 of 2 targets healthy, need 2: "
