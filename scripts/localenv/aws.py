@@ -13,12 +13,12 @@ Faults: `democtl elb APP unhealthy|empty|healthy` stops, deregisters or brings b
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from .config import APPS, LOOPBACK
+from .control import port_listens
 
 REGION = "eu-west-3"
 ZONE = "6play.fr."
@@ -64,14 +64,6 @@ def client(layout, service):
     return boto3.session.Session(region_name=REGION, **CREDENTIALS).client(service, endpoint_url=endpoint(layout))
 
 
-def _listens(port):
-    try:
-        with socket.create_connection((LOOPBACK, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def running_pid(layout):
     try:
         with open(paths(layout)["pid"]) as handle:
@@ -94,7 +86,7 @@ def start(layout):
         except ImportError:
             raise AwsEnvError("moto is not installed in %s: run make setup (requirements.txt has moto[server])"
                               % sys.executable)
-        if _listens(layout.moto_port):
+        if port_listens(layout.moto_port):
             raise AwsEnvError("port %d already in use on %s (another environment? set CLOUDSHIFT_PORT_OFFSET)"
                               % (layout.moto_port, LOOPBACK))
         with open(where["log"], "ab") as log:
@@ -104,7 +96,7 @@ def start(layout):
         with open(where["pid"], "w") as handle:
             handle.write("%d\n" % child.pid)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _listens(layout.moto_port):
+        while not port_listens(layout.moto_port):
             if child.poll() is not None or time.monotonic() > deadline:
                 child.kill()
                 raise AwsEnvError("moto did not start on port %d; log %s" % (layout.moto_port, where["log"]))

@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import time
 from . import aws, pki
 from .config import APP_NAMES, APPS, LOOPBACK, MODES, SIDES, SLOW_DELAY_SECONDS, ConfigError, Layout, \
     validate_fault, validate_upstream
-from .control import ControlClient, ControlError, DaemonUnavailable
+from .control import ControlClient, ControlError, DaemonUnavailable, port_listens
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NOT_RUNNING = 0, 1, 2, 3
 START_TIMEOUT_SECONDS = 15.0
@@ -106,14 +105,6 @@ def is_our_daemon(pid):
 def running_pid(layout):
     pid = read_pid(layout)
     return pid if pid is not None and is_our_daemon(pid) else None
-
-
-def port_listens(port):
-    try:
-        with socket.create_connection((LOOPBACK, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def all_ports(layout):

@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import socket
 from urllib.parse import urlencode
 
 from .config import LOOPBACK
@@ -57,3 +58,11 @@ class ControlClient:
 
     def reset(self):
         return self._call("POST", "/reset", {})
+
+
+def port_listens(port):
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
