@@ -422,3 +422,21 @@ def test_dns_weight_and_route_are_checked(env):
     with_route = env.playbook("migrate.yml", "-e", "app=application-02", "-e", "route=v1", "-e", "step=dns",
                               check=False)
     assert with_route.returncode != 0 and "omit -e route" in with_route.output, with_route
+
+
+def test_the_standard_environment_variables_reach_aws_without_options(env):
+    """AWS_ENDPOINT_URL, AWS_REGION and the key pair from the environment, as boto3's chain takes them."""
+    saved = dict(env.env)
+    env.env.update(AWS_ENDPOINT_URL=env.moto_url, AWS_REGION="eu-west-3", AWS_ACCESS_KEY_ID="testing",
+                   AWS_SECRET_ACCESS_KEY=SECRET)
+    try:
+        args = capacity_args(env)
+        for key in ("region", "endpoint_url", "access_key", "secret_key"):
+            args.pop(key)
+        result = adhoc(env, "cloudshift.migration.capacity_check", args, verbosity=3)
+    finally:
+        env.env.clear()
+        env.env.update(saved)
+    assert not result.failed, result.output
+    assert result["passed"] is True and result["asg"]["name"] == "nodes.cloudshift.local"
+    assert SECRET not in result.output

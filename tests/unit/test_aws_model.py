@@ -373,3 +373,17 @@ def test_dns_soak_problems():
                         "application-02 is at step none recorded on node-c, not 100: DNS moves only once the cloud "
                         "takes all the traffic"]
     assert "no valid time" in cloud_model.dns_soak_problems({"n": {"step": 100, "updated_at": "yesterday"}}, 1, "a")[0]
+
+
+def test_the_example_inventory_has_a_valid_cloud_side():
+    import os
+    import yaml
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "inventories", "example", "group_vars", "haproxy")
+    apps = []
+    for number in ("01", "02"):
+        with open(os.path.join(root, "application-%s.yml" % number)) as handle:
+            apps.append(yaml.safe_load(handle)["cloudshift_app_application_%s" % number])
+    with open(os.path.join(root, "haproxy.yml")) as handle:
+        settings = yaml.safe_load(handle)
+    assert all(app.get("cloud") and app.get("dns") for app in apps)
+    assert cloud_model.cloud_problems(apps, settings["haproxy_aws"], settings["haproxy_ca_file"]) == []
