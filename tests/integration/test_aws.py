@@ -440,3 +440,16 @@ def test_the_standard_environment_variables_reach_aws_without_options(env):
     assert not result.failed, result.output
     assert result["passed"] is True and result["asg"]["name"] == "nodes.cloudshift.local"
     assert SECRET not in result.output
+
+
+def test_ramp_stops_at_0_while_the_elb_is_unhealthy(env):
+    env.migrate(APP, 0, "-e", "force=true")
+    env.democtl("elb", APP, "unhealthy")
+    try:
+        ramp = env.playbook("ramp.yml", "-e", "app=" + APP, "-e", '{"steps": [5, 10]}', "-e", "interval=2",
+                            "-e", "threshold=2", check=False)
+    finally:
+        env.democtl("elb", APP, "healthy")
+    assert ramp.returncode != 0
+    assert "ramp stopped: application-01 stays at step 0, the cloud side is not healthy" in ramp.output, ramp
+    assert env.recorded_step(APP) == 0 and env.weights(APP)[CLOUD] == 0
