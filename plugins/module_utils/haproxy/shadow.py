@@ -65,8 +65,8 @@ def shadow_problems(apps):
             continue
         unknown = sorted(set(shadow) - set(SHADOW_KEYS))
         if unknown:
-            problems.append(prefix + "unknown key%s %s (known: %s)" % ("s" if len(unknown) > 1 else "", ", ".join(unknown),
-                                                                      ", ".join(SHADOW_KEYS)))
+            problems.append(prefix + "unknown key%s %s (known: %s)" % (
+                "s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(SHADOW_KEYS)))
         problems += [prefix + problem for problem in _entry_problems(shadow)]
     return problems
 
@@ -101,8 +101,8 @@ def _entry_problems(shadow):
     else:
         bad = [item for item in methods if item.upper() not in METHODS]
         if bad:
-            problems.append("cannot copy method%s %s: the copies can be %s" % ("s" if len(bad) > 1 else "", ", ".join(bad),
-                                                                             ", ".join(METHODS)))
+            problems.append("cannot copy method%s %s: the copies can be %s" % (
+                "s" if len(bad) > 1 else "", ", ".join(bad), ", ".join(METHODS)))
     for key, low, high in (("timeout_ms", 1, 600000), ("max_inflight", 1, 100000), ("initial_percent", 0, 100)):
         value = merged[key]
         if not _is_int(value) or not low <= value <= high:
