@@ -294,12 +294,39 @@ def render_map_replace(result):
     ])
 
 
+def render_shadow_overhead(result):
+    rows = ["| %s | %.0f | %s | %s | %d/%d | %s | %s | %d | %d | %d |"
+            % (case["case"], case["requests_per_s"], _ms(case["p50_us"]), _ms(case["p99_us"]), case["http_errors"],
+               sum(case["socket_errors"].values()), _ms(case["paced"]["p50_us"]), _ms(case["paced"]["p99_us"]),
+               case["copies"]["sent"], case["copies"]["dropped"], case["copies"]["failed"]) for case in result["cases"]]
+    return "\n".join([
+        "### shadow_overhead (%s)" % result["measured_at"],
+        "",
+        "`%s` through HAProxy with application-01 at step 0 (users answered on-prem) and its shadow share set over the "
+        "runtime API to each case; the shadow is the app's cloud upstream, made slow (2 s) or dead for the last two."
+        % result["command"],
+        "",
+        "| shadow share | wrk req/s | wrk p50 | wrk p99 | errors (HTTP/socket) | paced p50 | paced p99 | copies sent "
+        "| dropped | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ] + rows + [
+        "",
+        "wrk saturates the 2 cores (HAProxy, the upstreams, the shadow and wrk share them), so there every Lua call shows "
+        "in the latency: a slow or dead shadow at 100%% adds %.0f us to wrk's p99. At a steady %d req/s (paced keep-alive "
+        "clients, the load a node carries), the worst p99 a slow or dead shadow at 100%% adds is **%.0f us** (target <= "
+        "%.0f us, no user error: %s)."
+        % (result["saturated_added_p99_us"], result["paced_rate_per_s"], result["worst_added_p99_us"], result["target_us"],
+           _verdict(result["target_met"])),
+    ])
+
+
 RENDERERS = {
     "proxy_overhead": render_proxy_overhead,
     "steps_under_load": render_steps_under_load,
     "step_cost": render_step_cost,
     "cloud_kill": render_cloud_kill,
     "gate_detection": render_gate_detection,
+    "shadow_overhead": render_shadow_overhead,
     "routing_lookup": render_routing_lookup,
     "map_replace": render_map_replace,
 }

@@ -35,12 +35,13 @@ import gate  # noqa: E402  pylint: disable=wrong-import-position
 import machine  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
 import routing  # noqa: E402  pylint: disable=wrong-import-position
+import shadow  # noqa: E402  pylint: disable=wrong-import-position
 import wrkrun  # noqa: E402  pylint: disable=wrong-import-position
 from localenv_fixture import LocalEnv  # noqa: E402  pylint: disable=wrong-import-position
 
 PORT_OFFSET = 40000
 BASE_PORTS = (8080, 8099, 8181, 8182, 8443, 8444, 8543, 8544)
-ENV_BENCHMARKS = ("proxy_overhead", "steps_under_load", "step_cost", "cloud_kill", "gate_detection")
+ENV_BENCHMARKS = ("proxy_overhead", "steps_under_load", "step_cost", "cloud_kill", "gate_detection", "shadow_overhead")
 ROUTING_BENCHMARKS = ("routing_lookup", "map_replace")
 BENCHMARKS = ENV_BENCHMARKS + ROUTING_BENCHMARKS
 RESULTS_FILE = os.path.join(HERE, "results", "latest.json")
@@ -187,6 +188,7 @@ FULL_SIZES = {"proxy_overhead": {"rounds": 3, "duration_s": 10},
               "step_cost": {"runs": 5},
               "cloud_kill": {"duration_s": 20},
               "gate_detection": {"runs": 3, "interval": 10},
+              "shadow_overhead": {"duration_s": 10},
               "routing_lookup": {"rounds": 3, "duration_s": 6},
               "map_replace": {"runs": 3}}
 QUICK_SIZES = {"proxy_overhead": {"rounds": 1, "duration_s": 2},
@@ -194,6 +196,7 @@ QUICK_SIZES = {"proxy_overhead": {"rounds": 1, "duration_s": 2},
                "step_cost": {"runs": 1},
                "cloud_kill": {"duration_s": 8},
                "gate_detection": {"runs": 1, "interval": 3},
+               "shadow_overhead": {"duration_s": 2},
                "routing_lookup": {"rounds": 1, "duration_s": 1},
                "map_replace": {"runs": 1}}
 
@@ -215,6 +218,8 @@ def run_selected(env, selected, work_dir, sizes):
             result = gate.cloud_kill(env, work_dir, log=log, **sizes[name])
         elif name == "gate_detection":
             result = gate.gate_detection(env, log=log, **sizes[name])
+        elif name == "shadow_overhead":
+            result = shadow.shadow_overhead(env, log=log, **sizes[name])
         elif name == "routing_lookup":
             result = routing.routing_lookup(work_dir, log=log, **sizes[name])
         else:
