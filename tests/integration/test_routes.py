@@ -6,9 +6,10 @@ import os
 import time
 
 import pytest
+import yaml
 
 import traffic
-from localenv_fixture import LocalEnv
+from localenv_fixture import ROOT, LocalEnv
 
 APP = "application-02"
 HOST = "application-02.6play.fr"
@@ -223,25 +224,12 @@ def test_a_route_on_an_app_without_routes_is_refused(env):
 
 
 def local_apps(env):
-    """The local inventory's app model with its ports resolved (for -e cloudshift_apps overrides)."""
-    offset = env.port_offset
-    return [
-        {"name": "application-01", "host": "application-01.6play.fr", "health_check": {"path": "/HealthCheck"},
-         "servers": [{"name": "onprem-prod-front-application-01", "side": "onprem", "address": "127.0.0.1",
-                      "port": 8181 + offset},
-                     {"name": "aws-prod-Kubernetes-application-01", "side": "cloud", "address": "127.0.0.1",
-                      "port": 8443 + offset, "inter": "1s", "fall": 1, "rise": 2, "observe_layer7": True}]},
-        {"name": APP, "host": HOST, "health_check": {"path": "/HealthCheck"},
-         "servers": [{"name": ONPREM, "side": "onprem", "address": "127.0.0.1", "port": 8182 + offset},
-                     {"name": CLOUD, "side": "cloud", "address": "127.0.0.1", "port": 8444 + offset, "inter": "3s",
-                      "fall": 1, "rise": 2, "observe_layer7": True}],
-         "routes": [
-             {"name": "critical-payments", "initial_step": 1,
-              "match": {"regex": "application-02\\.6play\\.fr\\/v2\\/critical\\/(\\w{1,45})\\/payments\\/"}},
-             {"name": "customers", "match": {"prefix": "/v2/customers/"}, "initial_step": 25},
-             {"name": "v2", "match": {"prefix": "/v2/"}, "initial_step": 100},
-             {"name": "v1", "match": {"prefix": "/v1/"}, "initial_step": 0}]},
-    ]
+    """The local inventory's app model as the inventory holds it (ports still templated from
+    cloudshift_port_offset), for -e cloudshift_apps overrides that change one thing only."""
+    with open(os.path.join(ROOT, "inventories", "local", "group_vars", "haproxy", "apps.yml")) as handle:
+        apps = yaml.safe_load(handle)["cloudshift_apps"]
+    assert [app["name"] for app in apps] == ["application-01", APP]
+    return apps
 
 
 def _with_route_change(env, change):
