@@ -70,7 +70,7 @@ molecule: setup
 	$(BIN)/molecule test --all
 
 test: setup
-	$(BIN)/python -m pytest tests bench/tests -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests bench/tests -q --durations=20 $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory lint sanity molecule
 
 bench: setup
