@@ -18,9 +18,8 @@ class ActionModule(ControllerAction):
     def work(self, params):
         result = capacity.run(params)
         result["changed"] = False
-        if params["fail_on_problems"] and not result["passed"]:
+        if result.get("msg"):
             result["failed"] = True
-            result["msg"] = "capacity check failed: " + "; ".join(result["problems"])
         return result
 
     def failure(self, params, exc):

@@ -110,6 +110,8 @@ def client_config(params):
 
 def aws_client(params, service, region=None):
     """A boto3 client for service from the module's options and the standard credential chain."""
+    if not HAS_BOTO3:
+        raise AwsError("the %s client needs boto3 and botocore (pip install boto3): %s" % (service, BOTO3_IMPORT_ERROR))
     try:
         session = boto3.session.Session(
             aws_access_key_id=params.get("access_key") or None,

@@ -162,7 +162,7 @@ def parse_time(text):
         return None
     try:
         return datetime.datetime.strptime(text.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
+    except (AttributeError, TypeError, ValueError):
         return None
 
 
@@ -293,7 +293,10 @@ def run(params):
     nodes = read_nodes(params)
     checks = evaluate(asg, autoscaler, nodes, params["max_ready_ratio"], params["not_ready_grace"])
     failed = [item for item in checks if item["status"] == "fail"]
-    return {"asg": asg, "autoscaler": autoscaler, "nodes": nodes, "checks": checks,
-            "passed": not failed, "problems": [item["message"] for item in failed],
-            "table": ["%-17s %-5s %s" % ("check", "", "figures")]
-            + ["%-17s %-5s %s" % (item["check"], item["status"].upper(), item["message"]) for item in checks]}
+    result = {"asg": asg, "autoscaler": autoscaler, "nodes": nodes, "checks": checks,
+              "passed": not failed, "problems": [item["message"] for item in failed],
+              "table": ["%-17s %-5s %s" % ("check", "", "figures")]
+              + ["%-17s %-5s %s" % (item["check"], item["status"].upper(), item["message"]) for item in checks]}
+    if failed and params.get("fail_on_problems"):
+        result["msg"] = "capacity check failed: " + "; ".join(result["problems"])
+    return result

@@ -68,12 +68,8 @@ def cloud_problems(apps, aws=None, ca_file=None):
     if uses_aws:
         aws_params = dict((key, aws.get(key)) for key in AWS_KEYS)
         aws_params["max_attempts"] = aws.get("max_attempts", 5)
-        problems += ["haproxy_aws: %s" % problem for problem in _aws_only(aws_params)]
+        problems += ["haproxy_aws: %s" % problem for problem in aws_problems(aws_params)]
     return problems
-
-
-def _aws_only(params):
-    return aws_problems(params)
 
 
 def _cloud_problems(app, cloud, ca_file):
@@ -148,14 +144,6 @@ def cloud_probe(app, ca_file=None):
     return probe_params(app, app.get("cloud") or {}, ca_file)
 
 
-def _parse_time(value):
-    try:
-        parsed = datetime.datetime.strptime(value.replace("Z", "+00:00")[:25], "%Y-%m-%dT%H:%M:%S%z")
-    except (AttributeError, TypeError, ValueError):
-        return None
-    return parsed
-
-
 def dns_soak_problems(node_states, soak_seconds, label, now=None):
     """Why DNS may not move yet: a node whose recorded step is not 100, or has been 100 for less than
     the soak. node_states maps each node to what migration_state returned (step, updated_at)."""
@@ -168,7 +156,7 @@ def dns_soak_problems(node_states, soak_seconds, label, now=None):
             problems.append("%s is at step %s on %s, not 100: DNS moves only once the cloud takes all the traffic"
                             % (label, "none recorded" if step is None else step, node))
             continue
-        since = _parse_time(state.get("updated_at"))
+        since = capacity.parse_time(state.get("updated_at"))
         if since is None:
             problems.append("%s on %s has no valid time for its step 100 (updated_at %r)"
                             % (label, node, state.get("updated_at")))

@@ -139,8 +139,8 @@ def main():
         result = run(module.params)
     except CapacityError as exc:
         module.fail_json(msg=str(exc))
-    if module.params["fail_on_problems"] and not result["passed"]:
-        module.fail_json(msg="capacity check failed: " + "; ".join(result["problems"]), **result)
+    if result.get("msg"):
+        module.fail_json(**result)
     module.exit_json(changed=False, **result)
 
 

@@ -55,7 +55,9 @@ options:
     type: path
     required: true
   read_live:
-    description: Read the live share and counters from HAProxy; V(false) reads the store only (HAProxy may be down).
+    description:
+      - Read the live share and counters from HAProxy; V(false) reads the store only (HAProxy may be down), with
+        V(query) only.
     type: bool
     default: true
   by:

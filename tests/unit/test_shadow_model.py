@@ -3,7 +3,8 @@ replicate.yml's schedule and progress line, and the GoReplay command."""
 
 import pytest
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import shadow
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import shadow, shadow_service
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import MapError
 
 GOOD = {"target": "https://application-02.6play.fr", "allow": ["/v2"], "deny": ["/v2/critical/sensible_datas/payments/"]}
 
@@ -112,3 +113,18 @@ def test_the_goreplay_command_matches_the_reports_flags():
     with_host = shadow.gor_command("application-02", dict(GOOD, host="shadow.6play.fr", methods=["GET"]), 5)
     assert ["--http-set-header", "Host: shadow.6play.fr"] == with_host[with_host.index("--http-set-header"):][:2]
     assert "--http-original-host" not in with_host and "--http-allow-method=GET" in with_host
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"percent": 101}, "invalid percent 101"),
+    ({"lease_seconds": -1}, "invalid lease_seconds -1"),
+    ({"state": "query", "hold_seconds": 5}, "hold_seconds goes with state=present"),
+    ({"read_live": False}, "read_live=false only reads the node's store"),
+    ({"map_file": "shadow.map"}, "it is not an absolute path"),
+])
+def test_module_input_is_refused_before_the_socket(changes, message):
+    params = {"app": "application-01", "map_file": "/etc/haproxy/shadow.map", "state": "present", "percent": 10,
+              "lease_seconds": 0, "hold_seconds": 0, "read_live": True}
+    params.update(changes)
+    with pytest.raises((shadow.ShadowError, MapError), match=message):
+        shadow_service.validate(params)

@@ -139,6 +139,15 @@ def _python_problem(pattern, caseless):
     return None
 
 
+def regex_problem_text(pattern, capture=False, caseless=False):
+    """regex_problem as one phrase, PCRE2's reason and the offset ('missing ) at offset 4'), or None."""
+    problem = regex_problem(pattern, capture=capture, caseless=caseless)
+    if problem is None:
+        return None
+    reason, offset = problem
+    return reason if offset is None else "%s at offset %d" % (reason, offset)
+
+
 def validate_regex(pattern, where, capture=False, caseless=False):
     """Raise RegexError naming the regex, where it is used, the offset and PCRE2's reason."""
     problem = regex_problem(pattern, capture=capture, caseless=caseless)

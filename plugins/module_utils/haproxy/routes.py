@@ -20,7 +20,7 @@ __metaclass__ = type
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
     describe_bad_token, render_map_file)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.pcre import regex_problem
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.pcre import regex_problem_text
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
     describe_bad_name, validate_name)
 
@@ -89,11 +89,9 @@ def _regex_problem(regex):
     reason = describe_bad_token(regex, is_key=True)
     if reason:
         return reason + " (a map key is one word: write \\s or \\x20 for a space)"
-    problem = regex_problem(regex)
+    problem = regex_problem_text(regex)
     if problem:
-        reason, offset = problem
-        return "PCRE2 (as HAProxy compiles map_reg) refuses it: %s%s" % (
-            reason, "" if offset is None else " at offset %d" % offset)
+        return "PCRE2 (as HAProxy compiles map_reg) refuses it: %s" % problem
     return None
 
 

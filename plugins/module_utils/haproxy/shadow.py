@@ -18,7 +18,7 @@ import os
 import re
 import time
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.pcre import regex_problem
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.pcre import regex_problem_text
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 
@@ -34,6 +34,7 @@ COUNTER_NAMES = ("sampled", "sent", "dropped", "failed", "late", "inflight", "2x
 # The report's GoReplay ramp: 1, 2, 5, 10% for 45 s, 20-80% for 60 s, then 100% for 7 h.
 REPORT_SCHEDULE = [[1, 45], [2, 45], [5, 45], [10, 45], [20, 60], [40, 60], [60, 60], [80, 60], [100, 25200]]
 MAX_STAGE_SECONDS = 7 * 86400
+MAP_HEADER = "# cloudshift.migration shadow shares: <app> <percent>@<deadline> (rendered from the state store)"
 
 
 class ShadowError(Exception):
@@ -85,12 +86,12 @@ def _entry_problems(shadow):
             problems.append("%s must be a list of path regexes, got %r" % (key, regexes))
             continue
         for regex in regexes:
-            problem = _regex_problem(regex) if regex.strip() else "it is empty"
+            problem = regex_problem_text(regex) if regex.strip() else "it is empty"
             if problem is None and re.search(r"\s", regex):
                 problem = "it holds white space (write \\s)"
             if problem:
                 problems.append("invalid %s regex %r: %s" % (key, regex, problem))
-    if key_missing(merged["allow"]):
+    if merged["allow"] == []:
         problems.append("allow is empty: no path would ever be copied (allow '^/' copies every path)")
     host = merged["host"]
     if host is not None and not (isinstance(host, str) and HOST_PATTERN.match(host)):
@@ -108,18 +109,6 @@ def _entry_problems(shadow):
         if not _is_int(value) or not low <= value <= high:
             problems.append("invalid %s %r: an integer from %d to %d" % (key, value, low, high))
     return problems
-
-
-def _regex_problem(regex):
-    found = regex_problem(regex)
-    if found is None:
-        return None
-    reason, offset = found if isinstance(found, tuple) else (found, None)
-    return reason if offset is None else "%s at offset %d" % (reason, offset)
-
-
-def key_missing(values):
-    return isinstance(values, list) and len(values) == 0
 
 
 # -- the map value --------------------------------------------------------------------------------
@@ -296,8 +285,7 @@ def map_content(recorded_results, now=None):
             percent, deadline = settings(app["shadow"])["initial_percent"], 0
         if effective_percent(percent, deadline, now) > 0:
             lines.append("%s %s\n" % (validate_name(app["name"], "app"), map_value(percent, deadline)))
-    header = "# cloudshift.migration shadow shares: <app> <percent>@<deadline> (rendered from the state store)\n"
-    return header + "".join(lines)
+    return MAP_HEADER + "\n" + "".join(lines)
 
 
 def stage_progress(app, index, total, stage, node_counters):
@@ -309,7 +297,7 @@ def file_with_share(text, app, percent, deadline):
     """The shadow map file's text with the app's line set (or removed at 0), the other lines kept."""
     kept = [line for line in (text or "").splitlines() if not line.split() or line.split()[0] != app]
     if not any(line.startswith("#") for line in kept):
-        kept.insert(0, "# cloudshift.migration shadow shares: <app> <percent>@<deadline> (rendered from the state store)")
+        kept.insert(0, MAP_HEADER)
     if percent > 0:
         kept.append("%s %s" % (app, map_value(percent, deadline)))
     return "\n".join(kept) + "\n"

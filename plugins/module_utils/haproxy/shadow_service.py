@@ -41,23 +41,29 @@ def validate(params):
     hold = params.get("hold_seconds") or 0
     if not 0 <= hold <= MAX_HOLD_SECONDS:
         raise ShadowError("invalid hold_seconds %r: 0 to %d" % (hold, MAX_HOLD_SECONDS))
-    if hold and (params["state"] != "present" or not params["read_live"]):
-        raise ShadowError("hold_seconds goes with state=present and read_live=true")
+    if hold and params["state"] != "present":
+        raise ShadowError("hold_seconds goes with state=present")
+    if params["state"] == "present" and not params["read_live"]:
+        raise ShadowError("read_live=false only reads the node's store: state=present sets the share live")
+
+
+def read_counters(session, app):
+    """The app's copy counters, from the Lua action's runtime API command."""
+    reply = session.execute(COUNTERS_COMMAND)
+    if reply.lower().startswith("unknown command"):
+        raise ShadowError("HAProxy does not know the command `%s`: the role's Lua file (cloudshift-shadow.lua) is "
+                          "not loaded" % COUNTERS_COMMAND)
+    return parse_counters(reply).get(app, zero_counters())
 
 
 def read_live(session, map_file, app):
-    """((percent, deadline), counters) as HAProxy runs them, read in one session."""
+    """((percent, deadline), whether the map has the app, counters) as HAProxy runs them, in one session."""
     loaded = [item["file"] for item in parse_map_list(session.execute("show map"))]
     if map_file not in loaded:
         raise ShadowError("HAProxy has no shadow map loaded from %s (maps loaded: %s): does the app model give an app "
                           "a shadow entry, and has site.yml run since?" % (map_file, ", ".join(loaded) or "none"))
     entries = dict(parse_map_entries(session.execute("show map %s" % map_file)))
-    reply = session.execute(COUNTERS_COMMAND)
-    if reply.lower().startswith("unknown command"):
-        raise ShadowError("HAProxy does not know the command `%s`: the role's Lua file (cloudshift-shadow.lua) is "
-                          "not loaded" % COUNTERS_COMMAND)
-    counters = parse_counters(reply).get(app, zero_counters())
-    return parse_map_value(entries.get(app)) if app in entries else (0, 0), app in entries, counters
+    return parse_map_value(entries.get(app)), app in entries, read_counters(session, app)
 
 
 def sync_file(map_file, app, percent, deadline):
@@ -99,12 +105,9 @@ def hold(params, client, result, sleep=time.sleep, clock=time.time):
     before = result.get("counters") or zero_counters()
     previous = dict((number, signal.signal(number, _interrupt)) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
     try:
-        while True:
-            left = params["hold_seconds"] - (clock() - started)
-            if left <= 0:
-                break
-            sleep(min(RENEW_SECONDS, left))
-            if percent > 0 and params["hold_seconds"] - (clock() - started) > 0:
+        while clock() - started < params["hold_seconds"]:
+            sleep(min(RENEW_SECONDS, params["hold_seconds"] - (clock() - started)))
+            if percent > 0 and clock() - started < params["hold_seconds"]:
                 deadline = int(clock()) + RENEW_SECONDS * 3
                 with client.session() as session:
                     reply = session.execute(change_command(map_file, app, percent, deadline, True)).strip()
@@ -115,7 +118,7 @@ def hold(params, client, result, sleep=time.sleep, clock=time.time):
                 result["deadline"] = deadline
     except Interrupted as exc:
         with client.session() as session:
-            session.execute(change_command(map_file, app, 0, 0, True) or "")
+            session.execute(change_command(map_file, app, 0, 0, True))
         write_store(params["state_dir"], app, 0, 0, by=params.get("by"))
         sync_file(map_file, app, 0, 0)
         raise ShadowError("interrupted (signal %d) after %.0f s of the %d s hold: the shadow of %s is back to 0%%"
@@ -124,7 +127,7 @@ def hold(params, client, result, sleep=time.sleep, clock=time.time):
         for number, handler in previous.items():
             signal.signal(number, handler)
     with client.session() as session:
-        _live, _present, after = read_live(session, map_file, app)
+        after = read_counters(session, app)
     result["counters"] = after
     result["held"] = {"seconds": round(clock() - started, 1), "counters": counter_delta(before, after)}
     return result
@@ -136,21 +139,15 @@ def run(params, client, check_mode, now=None):
     recorded = read_store(params["state_dir"], app)
     now = time.time() if now is None else now
     result = {"changed": False, "recorded": recorded}
-    if not params["read_live"]:
+    if not params["read_live"]:  # the store only (a query: validate refuses to set without HAProxy)
         percent, deadline = (recorded["percent"], recorded.get("deadline") or 0) if recorded else (0, 0)
         result.update(percent=percent, previous_percent=percent, deadline=deadline,
                       effective_percent=effective_percent(percent, deadline, now))
-        if params["state"] == "query":
-            return result
+        return result
     with client.session() as session:
-        if params["read_live"]:
-            (live_percent, live_deadline), present, counters = read_live(session, map_file, app)
-        else:
-            live_percent, live_deadline, present, counters = result["percent"], result["deadline"], None, None
+        (live_percent, live_deadline), present, counters = read_live(session, map_file, app)
         result.update(percent=live_percent, previous_percent=live_percent, deadline=live_deadline,
-                      effective_percent=effective_percent(live_percent, live_deadline, now))
-        if counters is not None:
-            result["counters"] = counters
+                      effective_percent=effective_percent(live_percent, live_deadline, now), counters=counters)
         if params["state"] == "query":
             return result
         percent = params["percent"]
@@ -166,7 +163,7 @@ def run(params, client, check_mode, now=None):
             return result
         if not result["changed"]:
             return hold(params, client, result) if params.get("hold_seconds") else result
-        if live_differs and params["read_live"]:
+        if live_differs:
             command = change_command(map_file, app, percent, deadline, present)
             if command is not None:
                 reply = session.execute(command).strip()
