@@ -7,12 +7,10 @@ the copy counters of the Lua action over the run.
 """
 
 import http.client
-import os
 import threading
 import time
 
 import wrkrun
-from aws_helpers import adhoc  # tests/integration, on sys.path through run.py
 from benchmarks import APP, HOST, BenchmarkError, check_share
 
 CASES = (("0%", 0, "ok"), ("10%", 10, "ok"), ("100%", 100, "ok"), ("100% slow (2 s)", 100, "slow"),
@@ -65,10 +63,7 @@ def _percentile(sorted_values, q):
 
 
 def set_share(env, percent):
-    params = {"socket": env.admin_socket, "map_file": os.path.join(env.run_dir, "haproxy", "etc", "shadow.map"),
-              "state_dir": env.state_dir, "app": APP, "state": "present", "percent": percent}
-    env.env["ANSIBLE_PYTHON_INTERPRETER"] = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".venv", "bin", "python")
-    result = adhoc(env, "cloudshift.migration.haproxy_shadow", params)
+    result = env.shadow(APP, state="present", percent=percent)
     if result.failed:
         raise BenchmarkError("cannot set the shadow share to %d%%: %s" % (percent, result.get("msg")))
     return result["counters"]

@@ -3,19 +3,15 @@
 - ThrottlingProxy: a real HTTP server between the modules and moto that answers AWS's `Throttling`
   error (HTTP 400, the XML body of the query and REST-XML APIs) to the calls a rule picks, and passes
   every other call through; it counts what reaches it, so a test can prove that bad input sends nothing.
-- adhoc(): one module run through `ansible localhost -m ...`, its result read from the json callback.
 - address_records(): the tests' own reader of a name's records (boto3 straight to moto).
 """
 
 import http.client
 import http.server
-import json
-import os
-import re
-import subprocess
 import threading
 
-from localenv_fixture import ROOT, VENV_BIN
+from localenv import aws as local_aws
+from localenv.config import Layout
 
 THROTTLE_BODY = (b'<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
                  b"<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
@@ -95,39 +91,6 @@ class ThrottlingProxy:
         return [item for item in self.seen if item[2]]
 
 
-class AdhocResult(dict):
-    def __init__(self, result, status, output):
-        super().__init__(result)
-        self.status = status
-        self.output = output
-
-    @property
-    def failed(self):
-        return self.status.startswith("FAILED") or bool(self.get("failed"))
-
-
-def adhoc(env, module, args, check=False, diff=False, verbosity=0):
-    """`ansible localhost -m module -a JSON` in the environment's settings; the task's result."""
-    command = [os.path.join(VENV_BIN, "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-               "-m", module, "-a", json.dumps(args)]
-    if check:
-        command.append("--check")
-    if diff:
-        command.append("--diff")
-    if verbosity:
-        command.append("-" + "v" * verbosity)
-    # The default callback prints `localhost | CHANGED => {json}` (FAILED!, SUCCESS) for an ad-hoc run.
-    run_env = dict(env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
-    completed = subprocess.run(command, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=300, check=False)
-    output = completed.stdout + completed.stderr
-    marker = re.search(r"^localhost \| ([A-Z!]+) => ", completed.stdout, re.MULTILINE)
-    try:
-        result, _end = json.JSONDecoder().raw_decode(completed.stdout[marker.end():])
-    except (AttributeError, ValueError):
-        raise AssertionError("no result from %s:\n%s" % (" ".join(command), output[-4000:]))
-    return AdhocResult(result, marker.group(1), output)
-
-
 def address_records(env, name):
     """The name's A/AAAA/CNAME record sets, exactly as moto lists them (the tests' own boto3 reader)."""
     route53 = aws_client(env, "route53")
@@ -138,6 +101,5 @@ def address_records(env, name):
 
 
 def aws_client(env, service):
-    import boto3
-    return boto3.session.Session(region_name="eu-west-3", aws_access_key_id="testing",
-                                 aws_secret_access_key="testing").client(service, endpoint_url=env.moto_url)
+    """A boto3 client of the environment's moto server (democtl's own factory)."""
+    return local_aws.client(Layout(env.run_dir, env.port_offset), service)

@@ -31,6 +31,40 @@ class PlaybookRun:
         return "PlaybookRun(rc=%s)\n%s" % (self.returncode, self.output[-6000:])
 
 
+class AdhocResult(dict):
+    def __init__(self, result, status, output):
+        super().__init__(result)
+        self.status = status
+        self.output = output
+
+    @property
+    def failed(self):
+        return self.status.startswith("FAILED") or bool(self.get("failed"))
+
+
+def adhoc(env, module, args, check=False, diff=False, verbosity=0):
+    """`ansible localhost -m module -a JSON` in the environment's settings; the task's result."""
+    command = [os.path.join(VENV_BIN, "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+               "-e", "ansible_python_interpreter=" + os.path.join(VENV_BIN, "python"),
+               "-m", module, "-a", json.dumps(args)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    if verbosity:
+        command.append("-" + "v" * verbosity)
+    # The default callback prints `localhost | CHANGED => {json}` (FAILED!, SUCCESS) for an ad-hoc run.
+    run_env = dict(env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+    completed = subprocess.run(command, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=300, check=False)
+    output = completed.stdout + completed.stderr
+    marker = re.search(r"^localhost \| ([A-Z!]+) => ", completed.stdout, re.MULTILINE)
+    try:
+        result, _end = json.JSONDecoder().raw_decode(completed.stdout[marker.end():])
+    except (AttributeError, ValueError):
+        raise AssertionError("no result from %s:\n%s" % (" ".join(command), output[-4000:]))
+    return AdhocResult(result, marker.group(1), output)
+
+
 class LocalEnv:
     def __init__(self, run_dir, port_offset):
         self.run_dir = str(run_dir)
@@ -46,6 +80,7 @@ class LocalEnv:
         self.admin_socket = os.path.join(self.run_dir, "haproxy", "run", "admin.sock")
         self.state_dir = os.path.join(self.run_dir, "haproxy", "state")
         self.config_file = os.path.join(self.run_dir, "haproxy", "etc", "haproxy.cfg")
+        self.shadow_map = os.path.join(self.run_dir, "haproxy", "etc", "shadow.map")
 
     def playbook(self, name, *extra, check=True):
         command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name)] + list(extra)
@@ -57,6 +92,12 @@ class LocalEnv:
 
     def migrate(self, app, step, *extra, check=True):
         return self.playbook("migrate.yml", "-e", "app=%s" % app, "-e", "step=%s" % step, *extra, check=check)
+
+    def shadow(self, app, check=False, diff=False, **args):
+        """cloudshift.migration.haproxy_shadow on this environment's node, for app."""
+        params = dict(socket=self.admin_socket, map_file=self.shadow_map, state_dir=self.state_dir, app=app)
+        params.update(args)
+        return adhoc(self, "cloudshift.migration.haproxy_shadow", params, check=check, diff=diff)
 
     def democtl(self, *args):
         completed = subprocess.run([os.path.join(VENV_BIN, "python"), os.path.join(ROOT, "scripts", "democtl")]

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 import traffic
-from aws_helpers import ThrottlingProxy, address_records, adhoc, aws_client, is_change_batch
-from localenv_fixture import ROOT, LocalEnv
+from aws_helpers import ThrottlingProxy, address_records, aws_client, is_change_batch
+from localenv_fixture import ROOT, LocalEnv, adhoc
 
 APP = "application-01"
 HOST = "application-01.6play.fr"

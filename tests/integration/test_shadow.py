@@ -12,7 +12,6 @@ import time
 import pytest
 
 import traffic
-from aws_helpers import adhoc
 from localenv_fixture import ROOT, VENV_BIN, LocalEnv
 
 APP = "application-01"
@@ -36,15 +35,11 @@ def env(tmp_path_factory):
 
 
 def shadow(env, check=False, diff=False, **args):
-    params = dict(socket=env.admin_socket, map_file=os.path.join(env.run_dir, "haproxy", "etc", "shadow.map"),
-                  state_dir=env.state_dir, app=APP)
-    params.update(args)
-    env.env["ANSIBLE_PYTHON_INTERPRETER"] = os.path.join(VENV_BIN, "python")
-    return adhoc(env, "cloudshift.migration.haproxy_shadow", params, check=check, diff=diff)
+    return env.shadow(args.pop("app", APP), check=check, diff=diff, **args)
 
 
 def live_map(env):
-    return env.runtime("show map %s" % os.path.join(env.run_dir, "haproxy", "etc", "shadow.map"))
+    return env.runtime("show map %s" % env.shadow_map)
 
 
 @pytest.fixture
