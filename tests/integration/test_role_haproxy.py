@@ -42,6 +42,7 @@ VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 HAPROXY = "/usr/sbin/haproxy"
 
 FRONTEND_PORT = 19080
+METRICS_PORT = 19405
 PORTS = {"onprem-one": 19101, "cloud-one": 19102, "onprem-two": 19103, "cloud-two-foreign-ca": 19104}
 HOST_ONE = "one.example.test"
 HOST_TWO = "two.example.test"
@@ -282,6 +283,7 @@ class Deployment(object):
             "haproxy_maxconn": 2000,
             "haproxy_service_timeout": 20,
             "haproxy_frontend_bind": ["127.0.0.1:%d" % FRONTEND_PORT],
+            "haproxy_metrics_bind": ["127.0.0.1:%d" % METRICS_PORT],
             "haproxy_ca_file": self.ca_file,
             "haproxy_resolvers": {"name": "testdns", "nameservers": [], "parse_resolv_conf": True,
                                   "hold_valid": "10s", "accepted_payload_size": 8192},

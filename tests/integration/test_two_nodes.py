@@ -38,6 +38,7 @@ class TwoNodes(LocalEnv):
                 "haproxy_run_dir": os.path.join(base, "run"),
                 "haproxy_state_dir": os.path.join(base, "state"),
                 "haproxy_frontend_bind": ["127.0.0.1:%d" % port],
+                "haproxy_metrics_bind": ["127.0.0.1:%d" % (port + 325)],
             }
         os.makedirs(self.inventory_dir)
         with open(os.path.join(self.inventory_dir, "hosts.yml"), "w") as handle:

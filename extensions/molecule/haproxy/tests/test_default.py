@@ -46,3 +46,12 @@ def test_frontend_listening_and_answering(host, paths):
         "c.request('GET', '/', headers={'Host': 'nobody.example.test'}); print(c.getresponse().status)\""
         % paths["port"])
     assert status.strip() == "404"
+
+
+def test_metrics_frontend_serves_the_exporter(host, paths):
+    metrics_port = paths["port"] + 5
+    assert host.socket("tcp://127.0.0.1:%d" % metrics_port).is_listening
+    body = host.check_output(
+        "python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:%d/metrics', timeout=5).read().decode())\""
+        % metrics_port)
+    assert 'haproxy_server_weight{proxy="molecule-app",server="cloud-molecule-app"} 10' in body
