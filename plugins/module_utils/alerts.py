@@ -359,8 +359,8 @@ class _Builder(object):
                 self.annotations(
                     "cloudshiftcloudserverdown",
                     "%s: cloud server {{ $labels.server }} is DOWN" % where,
-                    "HAProxy marks cloud server {{ $labels.server }} of backend %s DOWN ({{ $value }} node(s)) for %s: "
-                    "it gets no traffic. Runbook: check the ELB's targets (cloudshift.migration.elb_health_info) and "
+                    "HAProxy has marked cloud server {{ $labels.server }} of backend %s DOWN on {{ $value }} node(s) for "
+                    "more than %s: it gets no traffic there. Runbook: check the ELB's targets (cloudshift.migration.elb_health_info) and "
                     "the pods; the on-prem servers carry its share meanwhile." % (backend, limits["server_down_for"]))))
             rules.append(self.alert(
                 "CloudshiftCloudChecksFailing",
@@ -380,7 +380,7 @@ class _Builder(object):
             self.annotations(
                 "cloudshiftbackendwithoutserver",
                 "%s: backend %s has no usable server, users get 503" % (where, backend),
-                "Every server of backend %s, on-prem and cloud, is DOWN for %s. Runbook: bring on-prem back first "
+                "Every server of backend %s, on-prem and cloud, has been DOWN for more than %s. Runbook: bring on-prem back first "
                 "(its servers, then `%s`); the cloud's share can wait." % (backend, limits["backend_down_for"], rollback))))
         rules.append(self.alert(
             "CloudshiftRetriesRising",
@@ -461,10 +461,10 @@ class _Builder(object):
                     "cloudshiftreadynodesnearasgmax",
                     "%s: {{ $value }} Ready node(s), above %s%% of the group's maximum" % (
                         asg, int(round(limits["ready_nodes_max_ratio"] * 100))),
-                    "{{ $value }} node(s) %s are Ready, above %s of its maximum of {{ with query \"%s\" }}"
+                    "{{ $value }} node(s) %s are Ready, above %s%% of its maximum of {{ with query \"%s\" }}"
                     "{{ . | first | value }}{{ end }} (from %s): the autoscaler is about to run out of room. Runbook: "
                     "raise the group's maximum and the cluster-autoscaler's together (keep them equal) before the "
-                    "next step." % (group_text, limits["ready_nodes_max_ratio"], asg_max.replace('"', '\\"'),
+                    "next step." % (group_text, int(round(limits["ready_nodes_max_ratio"] * 100)), asg_max.replace('"', '\\"'),
                                     self.settings["asg_max_series"]))),
         ]
 
