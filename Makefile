@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := .ansible/collections/ansible_collections/cloudshift/migration
-APT_PACKAGES := haproxy wrk socat openssl curl iproute2 rsync git
+APT_PACKAGES := haproxy wrk socat openssl curl iproute2 rsync git prometheus prometheus-alertmanager chromium fonts-dejavu-core
 PYTEST_ARGS ?=
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg

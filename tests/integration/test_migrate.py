@@ -188,3 +188,99 @@ def test_config_on_disk_follows_the_step_without_reload(env):
     assert "server %s " % ONPREM in backend and " weight 65" in backend
     assert " weight 35" in backend
     assert env.worker_pid() == worker
+
+
+# ------------------------------------------------------------------ metrics and report (issue 7)
+
+def test_exporter_answers_with_per_server_responses_of_both_sides(env):
+    import urllib.request
+    env.migrate(APP, 50)
+    traffic.send_concurrently(env.frontend, HOST, 200, workers=4)
+    metrics_url = "http://127.0.0.1:%d/metrics" % (8405 + env.port_offset)
+    body = urllib.request.urlopen(metrics_url, timeout=10).read().decode()
+    counts = {}
+    for line in body.splitlines():
+        if line.startswith("haproxy_server_http_responses_total{") and 'proxy="%s"' % APP in line and 'code="2xx"' in line:
+            server = line.split('server="', 1)[1].split('"', 1)[0]
+            counts[server] = float(line.rsplit(" ", 1)[1])
+    assert counts.get(ONPREM, 0) > 0 and counts.get(CLOUD, 0) > 0, counts
+    with pytest.raises(urllib.error.HTTPError) as not_found:
+        urllib.request.urlopen(metrics_url.replace("/metrics", "/other"), timeout=10)
+    assert not_found.value.code == 404
+
+
+def _png_pixels(path):
+    """(width, height, rows of RGB(A) bytes) of an 8-bit non-interlaced PNG (Chromium's screenshots)."""
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, chunks, header = 8, [], None
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        body = data[offset + 8:offset + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        offset += 12 + length
+    width, height, depth, color_type, _c, _f, interlace = header
+    assert depth == 8 and interlace == 0 and color_type in (2, 6), header
+    channels = 4 if color_type == 6 else 3
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = line[x - channels] if x >= channels else 0
+            up = previous[x]
+            up_left = previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 0xFF
+            elif kind == 2:
+                line[x] = (line[x] + up) & 0xFF
+            elif kind == 3:
+                line[x] = (line[x] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - up_left
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
+                line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else up_left)) & 0xFF
+        rows.append(bytes(line))
+        previous = line
+    return width, height, channels, rows
+
+
+def test_report_after_a_ramp_renders_its_charts_in_headless_chromium(env, tmp_path):
+    import shutil
+    import subprocess
+    env.migrate(APP, 0)
+    for step in (5, 25, 50):
+        traffic.send_concurrently(env.frontend, HOST, 300, workers=4)
+        env.migrate(APP, step)
+    traffic.send_concurrently(env.frontend, HOST, 300, workers=4)
+    env.migrate(APP, 100)
+    report = tmp_path / "application-01.html"
+    run = env.playbook("report.yml", "-e", "app=%s" % APP, "-e", "dest=%s" % report)
+    assert "measured windows" in run.output and report.exists(), run
+    html = report.read_text()
+    assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert html.count('<svg class="chart"') == 6 and html.count("<polyline") >= 8
+    again = env.playbook("report.yml", "-e", "app=%s" % APP, "-e", "dest=%s" % report)
+    assert again.changed() == 0 and "(unchanged)" in again.output
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Debian's chromium is needed (make deps installs it)"
+    screenshot = tmp_path / "report.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--user-data-dir=%s" % (tmp_path / "chromium"), "--screenshot=%s" % screenshot,
+                    "--window-size=900,2400", report.as_uri()], capture_output=True, timeout=120, check=False)
+    width, height, channels, rows = _png_pixels(str(screenshot))
+    colours = {"onprem": (0x1f, 0x77, 0xb4), "cloud": (0xe8, 0x59, 0x0c)}
+    # Rows holding each side's line colour: the charts are stacked, so lines in several charts cover many rows.
+    rows_with = dict((side, 0) for side in colours)
+    for row in rows:
+        pixels = set(tuple(row[x:x + 3]) for x in range(0, width * channels, channels))
+        for side, colour in colours.items():
+            if colour in pixels:
+                rows_with[side] += 1
+    assert rows_with["cloud"] > 100 and rows_with["onprem"] > 50, rows_with
