@@ -46,7 +46,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The rule file's content, C({"groups": [...]}).
+  description: "The rule file's content, C({\"groups\": [...]})."
   type: dict
 """
 

@@ -30,7 +30,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C({"route": {...}, "inhibit_rules": [...]}).
+  description: "C({\"route\": {...}, \"inhibit_rules\": [...]})."
   type: dict
 """
 
