@@ -402,8 +402,8 @@ class _Builder(object):
                          'pod=~"%s-[a-z0-9]+-[a-z0-9]+"' % _regex_literal(deployment["name"]))
         return self.alert(
             "CloudshiftPodChurn",
-            "count(count_over_time(%s[%s])) / count(%s) > %s" % (pods, limits["pod_churn_window"], pods,
-                                                                  limits["pod_churn_max_ratio"]),
+            "count(count_over_time(%s[%s])) / count(%s) > %s"
+            % (pods, limits["pod_churn_window"], pods, limits["pod_churn_max_ratio"]),
             limits["pod_churn_for"], "warning",
             {"app": app["name"], "namespace": namespace, "deployment": deployment["name"]},
             self.annotations(

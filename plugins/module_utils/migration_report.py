@@ -319,9 +319,9 @@ def run(params, check_mode, diff, cwd=None):
     if changed and not check_mode:
         _write_atomically(dest, content, mode)
     points = figure_points(records, route)
+    unchanged = "" if changed else " (unchanged)"
     result = {"changed": changed, "path": dest, "events": len(records), "windows": len(points),
-              "msg": "%s: %d events, %d measured windows%s" % (dest, len(records), len(points),
-                                                                "" if changed else " (unchanged)")}
+              "msg": "%s: %d events, %d measured windows%s" % (dest, len(records), len(points), unchanged)}
     if diff:
         result["diff"] = {"before": before or "", "after": content, "before_header": dest, "after_header": dest}
     return result
