@@ -45,7 +45,7 @@ def test_rules_pass_promtool_check_and_every_alert_fires_and_stays_silent(tmp_pa
                 tested.add((alert_test["alertname"], bool(alert_test["exp_alerts"])))
     for alert in alerts:
         assert (alert, True) in tested and (alert, False) in tested, "%s lacks a firing or a silent case" % alert
-    again, _ = render(tmp_path)
+    again, _rules_dir = render(tmp_path)
     assert again.changed() == 0, again
 
 
