@@ -22,6 +22,9 @@ class TrafficResult:
         self.by_status = collections.Counter()
         self.errors = collections.Counter()
         self.sent = 0
+        # A reused keep-alive connection closed under a GET (a reload's old worker leaving): retried once on a
+        # new connection, as HTTP clients do for idempotent requests (RFC 9110, 9.2.2); counted apart from failures.
+        self.keepalive_races = 0
         self.lock = threading.Lock()
 
     def merge(self, other):
@@ -30,6 +33,7 @@ class TrafficResult:
             self.by_status.update(other.by_status)
             self.errors.update(other.errors)
             self.sent += other.sent
+            self.keepalive_races += other.keepalive_races
 
     @property
     def failed(self):
@@ -46,7 +50,7 @@ class TrafficResult:
     def as_dict(self):
         return {"sent": self.sent, "by_server": dict(self.by_server),
                 "by_status": {str(k): v for k, v in self.by_status.items()},
-                "errors": dict(self.errors), "failed": self.failed}
+                "errors": dict(self.errors), "failed": self.failed, "keepalive_races": self.keepalive_races}
 
 
 def _connection(parsed, timeout):
@@ -56,20 +60,38 @@ def _connection(parsed, timeout):
     return http.client.HTTPConnection(parsed.hostname, port, timeout=timeout)
 
 
+def _get(conn, path, host, keepalive):
+    conn.request("GET", path, headers={"Host": host, "Connection": "keep-alive" if keepalive else "close"})
+    response = conn.getresponse()
+    response.read()
+    return response
+
+
 def send(url, host, count, path="/", timeout=5.0, keepalive=True, result=None, stop=None):
     """Send count requests (keep-alive by default); return a TrafficResult."""
     parsed = urllib.parse.urlsplit(url)
     result = result or TrafficResult()
     conn = None
+    served_on_conn = 0
     for _request in range(count):
         if stop is not None and stop.is_set():
             break
         if conn is None:
             conn = _connection(parsed, timeout)
+            served_on_conn = 0
         try:
-            conn.request("GET", path, headers={"Host": host, "Connection": "keep-alive" if keepalive else "close"})
-            response = conn.getresponse()
-            response.read()
+            try:
+                response = _get(conn, path, host, keepalive)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                if not served_on_conn:
+                    raise
+                with result.lock:
+                    result.keepalive_races += 1
+                conn.close()
+                conn = _connection(parsed, timeout)
+                served_on_conn = 0
+                response = _get(conn, path, host, keepalive)
+            served_on_conn += 1
             server = response.getheader("X-Backend-Server") or "(none)"
             with result.lock:
                 result.sent += 1
