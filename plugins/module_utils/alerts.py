@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import describe_bad_name
+
 COMPONENT = "cloudshift-migration"
 
 THRESHOLD_DEFAULTS = {
@@ -64,7 +66,6 @@ _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _K8S_NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_HAPROXY_NAME_RE = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.:-]{1,128}$")
 _RECEIVER_RE = re.compile(r"^[^\s\"'#][^\n\"]{0,127}$")
 
 
@@ -173,15 +174,15 @@ def alert_problems(apps, thresholds=None, cluster_thresholds=None, settings=None
             problems.append("cloudshift_apps[%d] %r is not a dict" % (index, app))
             continue
         label = "app %s" % (app.get("name") if isinstance(app.get("name"), str) else "#%d" % index)
-        if not isinstance(app.get("name"), str) or not _HAPROXY_NAME_RE.match(app["name"]):
-            problems.append("%s: name %r is not a valid HAProxy name" % (label, app.get("name")))
+        reason = describe_bad_name(app.get("name"))
+        if reason:
+            problems.append("%s: name %r is not a valid HAProxy name: %s" % (label, app.get("name"), reason))
             continue
-        for server in app.get("servers") or []:
-            if not isinstance(server, dict) or not _HAPROXY_NAME_RE.match(str(server.get("name", ""))):
-                problems.append("%s: server name %r is not a valid HAProxy name" % (label, server))
-        for route in app.get("routes") or []:
-            if not isinstance(route, dict) or not _HAPROXY_NAME_RE.match(str(route.get("name", ""))):
-                problems.append("%s: route name %r is not a valid HAProxy name" % (label, route))
+        for kind, items in (("server", app.get("servers") or []), ("route", app.get("routes") or [])):
+            for item in items:
+                reason = describe_bad_name(item.get("name")) if isinstance(item, dict) else "it is not a dict"
+                if reason:
+                    problems.append("%s: %s name %r is not a valid HAProxy name: %s" % (label, kind, item, reason))
         entry = app.get("alerts") or {}
         if not isinstance(entry, dict):
             problems.append("%s: alerts %r must be a dict" % (label, entry))
