@@ -18,7 +18,7 @@ import os
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 
 ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped", "dns",
-           "dns-rollback")
+           "dns-rollback", "step-undone", "reconcile", "lock-broken")
 AUDIT_FORMAT = 1
 
 

@@ -151,9 +151,14 @@ def svg_chart(chart_id, title, unit, labels, series):
     return "".join(parts)
 
 
+# Audit actions after which the fleet is at the record's `to` step (step-undone: a step that did not reach
+# every node was taken back, `to` is where the nodes are again).
+STEP_CHANGES = ("step", "rollback", "ramp-rollback", "step-undone")
+
+
 def step_chart(records):
     """The cloud share after each step change, over the events."""
-    changes = [record for record in records if record.get("action") in ("step", "rollback", "ramp-rollback")
+    changes = [record for record in records if record.get("action") in STEP_CHANGES
                and record.get("to") is not None and record.get("route") is None]
     labels = ["#%d" % (index + 1) for index in range(len(changes))]
     values = [float(record["to"]) for record in changes]
@@ -213,7 +218,7 @@ def render_html(app, records, route=None, title=None, source=None):
     points = figure_points(records, route)
     labels = ["%s @%s" % ("#%d" % (index + 1), point["step"]) for index, point in enumerate(points)]
     backend = "%s route %s" % (app, route) if route else app
-    steps = [record for record in records if record.get("action") in ("step", "rollback", "ramp-rollback")
+    steps = [record for record in records if record.get("action") in STEP_CHANGES
              and record.get("route") == route]
     current = steps[-1]["to"] if steps else None
     rollbacks = sum(1 for record in records if record.get("action") in ("rollback", "ramp-rollback")

@@ -46,9 +46,19 @@ options:
     elements: str
     required: true
   step:
-    description: The cloud share in percent (V(0) to V(100)), or V(rollback) for the previous recorded step.
+    description:
+      - The cloud share in percent (V(0) to V(100)), or V(rollback) for the previous recorded step.
+      - Exactly one of O(step) and O(undo_step) is required.
     type: str
-    required: true
+  undo_step:
+    description:
+      - Take back the change that set this step on this node, when a step reached some nodes of a fleet but
+        not all: the step and the rollback pointer the node had before come back (C(rollback) then goes where
+        it went before), and the live weights follow.
+      - A node whose recorded step is not O(undo_step) (it never took it, or it was taken back already)
+        keeps its step; its live weights are still made to match it. So the task is idempotent.
+    type: int
+    version_added: 0.5.0
   initial_step:
     description: The step the app is at when the state store has none recorded.
     type: int
@@ -114,6 +124,15 @@ EXAMPLES = r"""
     onprem_servers: [onprem-prod-front-application-01]
     step: rollback
 
+- name: Take back step 50 on a node after another node of the fleet refused it
+  cloudshift.migration.haproxy_step:
+    socket: /run/haproxy/admin.sock
+    state_dir: /var/lib/cloudshift-migration
+    app: application-01
+    cloud_servers: [aws-prod-Kubernetes-application-01]
+    onprem_servers: [onprem-prod-front-application-01]
+    undo_step: 50
+
 - name: Send 50% of application-02's /v2/customers/ route to the cloud (backend application-02--customers)
   cloudshift.migration.haproxy_step:
     socket: /run/haproxy/admin.sock
@@ -147,6 +166,11 @@ step:
   description: The step the app is at now (or would be, in check mode).
   returned: success
   type: int
+undone:
+  description: Whether O(undo_step) took a change back on this node.
+  returned: success
+  type: bool
+  version_added: 0.5.0
 recorded:
   description: Whether a step was recorded for the app before this task.
   returned: success
@@ -215,7 +239,8 @@ def main():
             route=dict(type="str"),
             cloud_servers=dict(type="list", elements="str", required=True),
             onprem_servers=dict(type="list", elements="str", required=True),
-            step=dict(type="str", required=True),
+            step=dict(type="str"),
+            undo_step=dict(type="int"),
             initial_step=dict(type="int", default=0),
             by=dict(type="str"),
             note=dict(type="str"),
@@ -224,6 +249,8 @@ def main():
             binary=dict(type="path", default="haproxy"),
             timings_ring=dict(type="str", default="cloudshift-timings"),
         ),
+        mutually_exclusive=[("step", "undo_step")],
+        required_one_of=[("step", "undo_step")],
         supports_check_mode=True,
     )
     params = module.params
@@ -233,10 +260,10 @@ def main():
                             initial_step=params["initial_step"], by=params["by"], note=params["note"],
                             server_state_file=params["server_state_file"], config_file=params["config_file"],
                             binary=params["binary"], check_mode=module.check_mode, route=params["route"],
-                            timings_ring=params["timings_ring"])
+                            timings_ring=params["timings_ring"], undo_step=params["undo_step"])
     except (HAProxyError, SplitError, StateError, StepError, MasterError, ConfigFileError, ValidationError,
             ValueError) as exc:
-        module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=params["step"],
+        module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=params["step"] if params["undo_step"] is None else "undo %s" % params["undo_step"],
                          commands_applied=list(getattr(exc, "applied", None) or []))
     exit_with_result(module, result)
 

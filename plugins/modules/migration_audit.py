@@ -30,10 +30,16 @@ options:
     description: The route, for a route's event.
     type: str
   action:
-    description: What happened.
+    description:
+      - What happened.
+      - V(step-undone) (0.5.0) is a step that did not reach every node of the fleet, taken back on the nodes that
+        took it (O(from_step) is the step taken back, O(to_step) where the nodes are again); V(reconcile) (0.5.0) is
+        a node's live weights, server states or maps put back to the recorded state; V(lock-broken) (0.5.0) is a
+        stale lock broken with C(break_lock).
     type: str
     required: true
-    choices: [step, rollback, verdict, ramp-start, ramp-rollback, ramp-done, ramp-stopped, dns, dns-rollback]
+    choices: [step, rollback, verdict, ramp-start, ramp-rollback, ramp-done, ramp-stopped, dns, dns-rollback, step-undone,
+              reconcile, lock-broken]
   by:
     description: Who asked for it.
     type: str

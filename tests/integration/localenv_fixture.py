@@ -172,3 +172,90 @@ class LocalEnv:
                        capture_output=True, timeout=300, check=False)
         subprocess.run([os.path.join(VENV_BIN, "python"), os.path.join(ROOT, "scripts", "democtl"), "stop"],
                        cwd=ROOT, env=self.env, capture_output=True, timeout=120, check=False)
+
+
+class FleetEnv(LocalEnv):
+    """Several real HAProxy nodes on this machine (own config, sockets, state store, frontend port) in front of
+    the same local upstreams, driven through one inventory that reuses the local inventory's group_vars."""
+
+    def __init__(self, run_dir, port_offset, nodes=3, extra_host_vars=None):
+        super().__init__(run_dir, port_offset)
+        import yaml
+        self.nodes = tuple("node-%s" % chr(ord("a") + index) for index in range(nodes))
+        self.inventory_dir = os.path.join(self.run_dir, "inventory")
+        self.inventory = os.path.join(self.inventory_dir, "hosts.yml")
+        self.frontends = {}
+        hosts = {}
+        for index, node in enumerate(self.nodes):
+            base = os.path.join(self.run_dir, node)
+            port = 8080 + self.port_offset + 10 * index
+            self.frontends[node] = "http://127.0.0.1:%d/" % port
+            hosts[node] = {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": os.path.join(VENV_BIN, "python"),
+                "haproxy_config_dir": os.path.join(base, "etc"),
+                "haproxy_run_dir": os.path.join(base, "run"),
+                "haproxy_state_dir": os.path.join(base, "state"),
+                "haproxy_frontend_bind": ["127.0.0.1:%d" % port],
+                "haproxy_metrics_bind": [],
+            }
+            hosts[node].update((extra_host_vars or {}).get(node, {}))
+        os.makedirs(self.inventory_dir)
+        with open(self.inventory, "w") as handle:
+            yaml.safe_dump({"haproxy": {"hosts": hosts}}, handle)
+        os.symlink(os.path.join(ROOT, "inventories", "local", "group_vars"),
+                   os.path.join(self.inventory_dir, "group_vars"))
+
+    def node_dir(self, node):
+        return os.path.join(self.run_dir, node)
+
+    def socket_of(self, node):
+        return os.path.join(self.node_dir(node), "run", "admin.sock")
+
+    def on(self, node):
+        """This environment's readers (weights, runtime, server_status...) pointed at one node."""
+        self.admin_socket = self.socket_of(node)
+        self.state_dir = os.path.join(self.node_dir(node), "state")
+        self.config_file = os.path.join(self.node_dir(node), "etc", "haproxy.cfg")
+        return self
+
+    def playbook(self, name, *extra, check=True):
+        return super().playbook(name, "-i", self.inventory, *extra, check=check)
+
+    def playbook_process(self, name, *extra):
+        """ansible-playbook started in the background (two runs at once); the caller waits for it."""
+        command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name), "-i", self.inventory]
+        return subprocess.Popen(command + list(extra), cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def node_weights(self, node, backend="application-01"):
+        return self.on(node).weights(backend)
+
+    def node_step(self, node, app="application-01", route=None):
+        path = os.path.join(self.node_dir(node), "state", "apps", app + ".json")
+        if not os.path.exists(path):
+            return None
+        with open(path) as handle:
+            data = json.load(handle)
+        return data.get("step") if route is None else data.get("routes", {}).get(route, {}).get("step")
+
+    def master_pid(self, node):
+        with open(os.path.join(self.node_dir(node), "run", "haproxy.pid")) as handle:
+            return int(handle.read().split()[0])
+
+    def kill_node(self, node):
+        """SIGKILL the node's master and workers: the node is gone, mid-whatever."""
+        import signal
+        master = self.master_pid(node)
+        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        for pid in [master] + [int(child) for child in children]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def down(self):
+        subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/stop.yml", "-i", self.inventory],
+                       cwd=ROOT, env=self.env, capture_output=True, timeout=300, check=False)
+        subprocess.run([os.path.join(VENV_BIN, "python"), os.path.join(ROOT, "scripts", "democtl"), "stop"],
+                       cwd=ROOT, env=self.env, capture_output=True, timeout=120, check=False)

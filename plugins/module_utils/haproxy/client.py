@@ -273,6 +273,16 @@ class RuntimeSession:
         return reply_body(buffer)
 
 
+def require_admin_level(session):
+    """AdminLevelError unless the session's socket is at admin level (`show cli level`, HAProxy 2.0+)."""
+    level = session.execute("show cli level").strip()
+    if level != "admin":
+        raise AdminLevelError(
+            "%s is at level %r, not admin: HAProxy would refuse the changes with 'Permission denied' "
+            "(use a 'stats socket ... level admin' socket)" % (session.describe(), level or "unknown"),
+            command="show cli level", reply=level)
+
+
 class RuntimeClient:
     """HAProxy runtime API client; every public method uses one connection."""
 
@@ -336,15 +346,19 @@ class RuntimeClient:
             command += " " + validate_name(backend, "backend")
         return self._parse(command, self.run([command])[0], parse_servers_state)
 
-    def read_backends(self, backends):
+    def read_backends(self, backends, require_admin=False):
         """{backend: {"stat": [rows], "state": [rows]}} for several backends in one batch.
 
-        Raises CommandError naming the backend when HAProxy does not know it.
+        Raises CommandError naming the backend when HAProxy does not know it. With require_admin, the
+        socket's level is checked first (AdminLevelError): a plan made on a user-level socket would pass
+        and its changes then be refused half-way.
         """
         for backend in backends:
             validate_name(backend, "backend")
         result = {}
         with self.session() as session:
+            if require_admin:
+                require_admin_level(session)
             for backend in backends:
                 stat_command = "show stat %s -1 -1" % backend
                 state_command = "show servers state %s" % backend

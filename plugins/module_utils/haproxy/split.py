@@ -205,8 +205,8 @@ def unlisted_active_servers(servers, cloud_servers, onprem_servers):
             if name not in listed and not view["backup"] and view["weight"]]
 
 
-def read_backend(client, backend):
-    return backend_servers(client.read_backends([backend])[backend])
+def read_backend(client, backend, require_admin=False):
+    return backend_servers(client.read_backends([backend], require_admin=require_admin)[backend])
 
 
 def apply_split(client, backend, cloud_servers, onprem_servers, share, check_mode=False):
@@ -218,7 +218,7 @@ def apply_split(client, backend, cloud_servers, onprem_servers, share, check_mod
     validate_server_lists(cloud_servers, onprem_servers)
     share = validate_share(share)
 
-    servers = read_backend(client, backend)
+    servers = read_backend(client, backend, require_admin=True)
     check_servers_exist(backend, servers, cloud_servers, onprem_servers)
     listed = list(cloud_servers) + list(onprem_servers)
     weights_before = dict((name, servers[name]["weight"]) for name in listed)

@@ -6,8 +6,13 @@
 Layout (documented in docs/app-model.md):
     <state_dir>/apps/<app>.json
     {"app": "application-01", "step": 25, "previous_step": 1, "updated_at": "...",
+     "undo": {"step": 1, "previous_step": 0},
      "history": [{"step": 1, "at": "...", "by": "...", "note": ""}, ...],
      "routes": {"customers": {"step": 50, "previous_step": 25, "updated_at": "...", "history": [...]}}}
+
+`undo` holds what the entry was before its last change (step and rollback pointer), so a step that
+reached some nodes of a fleet but not all can be taken back exactly (undo_step), leaving `rollback`
+pointing where it pointed before; it is dropped once used.
 
 Files are replaced atomically (write to a temporary file in the same directory, fsync, rename),
 so a reader never sees half a file and a crash leaves the previous state.
@@ -83,8 +88,14 @@ def with_step(state, app, step, route=None, by=None, note=None, at=None):
     entry = _entry(data, route)
     at = at or now_iso()
     if entry.get("step") != step:
+        entry["undo"] = {"step": entry.get("step"), "previous_step": entry.get("previous_step")}
         entry["previous_step"] = entry.get("step")
     entry["step"] = step
+    _record(entry, step, at, by, note)
+    return data
+
+
+def _record(entry, step, at, by, note):
     entry["updated_at"] = at
     record = {"step": step, "at": at}
     if by:
@@ -94,6 +105,38 @@ def with_step(state, app, step, route=None, by=None, note=None, at=None):
     history = entry.setdefault("history", [])
     history.append(record)
     del history[:-HISTORY_LENGTH]
+
+
+def undo_record(state, route=None):
+    """What the app's (or route's) entry was before its last change: {"step", "previous_step"}, or None."""
+    if state is None:
+        return None
+    entry = state if route is None else state.get("routes", {}).get(route, {})
+    return entry.get("undo")
+
+
+def without_step(state, app, undone_step, route=None, by=None, note=None, at=None):
+    """A new state dict with the change to undone_step taken back (pure), or None when there is nothing to undo.
+
+    Nothing to undo: the recorded step is not undone_step (this node never took it, or it was already
+    taken back), or no undo record is kept. The entry gets back its step and rollback pointer; a step
+    that was not recorded before becomes unrecorded again (the app's initial_step applies).
+    """
+    undo = undo_record(state, route)
+    if undo is None or recorded_step(state, route) != undone_step:
+        return None
+    data = json.loads(json.dumps(state))
+    if route is not None:
+        validate_name(route, "route")
+    entry = _entry(data, route)
+    del entry["undo"]
+    for key in ("step", "previous_step"):
+        if undo.get(key) is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = undo[key]
+    text = "step %s undone" % undone_step
+    _record(entry, undo.get("step"), at or now_iso(), by, "%s: %s" % (text, note) if note else text)
     return data
 
 

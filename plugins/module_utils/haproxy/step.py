@@ -23,7 +23,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats
     StatsError, save_snapshot, snapshot_path, take_snapshot)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
-    StateError, load_app_state, previous_step, recorded_step, app_state_path, with_step, write_app_state)
+    StateError, load_app_state, previous_step, recorded_step, app_state_path, undo_record, with_step, without_step,
+    write_app_state)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 
 ROLLBACK = "rollback"
@@ -65,6 +66,28 @@ def plan_step(state, app, request, initial_step, route=None):
     }
 
 
+def plan_undo(state, app, undone_step, initial_step, route=None):
+    """Pure: where taking back the change to undone_step leads, or None when this node is not at that step."""
+    undo = undo_record(state, route)
+    current = recorded_step(state, route)
+    if undo is None or current != undone_step:
+        return None
+    target = undo["step"] if undo.get("step") is not None else initial_step
+    return {
+        "recorded": True,
+        "current": current,
+        "target": target,
+        "reaching_100": target == 100 and current != 100,
+        "leaving_100": current == 100 and target != 100,
+    }
+
+
+def parse_undo_step(value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise StepError("invalid undo_step %r: the step to take back is an integer from 0 to 100" % (value,))
+    return value
+
+
 def save_runtime_weights(client, path):
     """Dump `show servers state` where HAProxy reads it at start: a plain restart keeps the step."""
     write_server_state_file(client.run(["show servers state"])[0], path)
@@ -85,26 +108,46 @@ def save_step_snapshot(client, state_dir, backend, ring):
 
 def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, initial_step=0, by=None,
                note=None, server_state_file=None, config_file=None, binary="haproxy", check_mode=False, route=None,
-               timings_ring=DEFAULT_RING):
-    """Move an app, or one of its routes (backend `<app>--<route>`, step kept under the route), to a step."""
+               timings_ring=DEFAULT_RING, undo_step=None):
+    """Move an app, or one of its routes (backend `<app>--<route>`, step kept under the route), to a step.
+
+    With undo_step (and request None), take back the change that set undo_step on this node: the step and
+    the rollback pointer it had before come back. A node not at undo_step keeps its step (its live weights
+    are still made to match it).
+    """
     validate_name(app, "app")
     backend = app if route is None else route_backend(app, route)
     label = app if route is None else "%s route %s" % (app, route)
-    request = parse_step_request(request)
-    if not 0 <= initial_step <= 100:
+    if (request is None) == (undo_step is None):
+        raise StepError("give either a step or undo_step for %s, not %s" % (label, "both" if request is not None else "neither"))
+    request = parse_step_request(request) if undo_step is None else None
+    undo_step = parse_undo_step(undo_step) if undo_step is not None else None
+    if isinstance(initial_step, bool) or not isinstance(initial_step, int) or not 0 <= initial_step <= 100:
         raise StepError("invalid initial_step %r for %s: it must be 0-100" % (initial_step, label))
     state = load_app_state(state_dir, app)
-    plan = plan_step(state, app, request, initial_step, route=route)
+    if undo_step is None:
+        plan = plan_step(state, app, request, initial_step, route=route)
+        new_state = with_step(state, app, plan["target"], route=route, by=by, note=note)
+    else:
+        plan = plan_undo(state, app, undo_step, initial_step, route=route)
+        new_state = None
+        if plan is None:
+            current = recorded_step(state, route)
+            current = initial_step if current is None else current
+            plan = {"recorded": recorded_step(state, route) is not None, "current": current, "target": current,
+                    "reaching_100": False, "leaving_100": False}
+        else:
+            new_state = without_step(state, app, undo_step, route=route, by=by, note=note)
 
     # Leaving 100, the on-prem servers stay backups until the reload: check the backend at 100, change nothing.
     split_share = 100 if plan["leaving_100"] else plan["target"]
     split = apply_split(client, backend, cloud_servers, onprem_servers, split_share,
                         check_mode=check_mode or plan["leaving_100"])
 
-    state_changes = recorded_step(state, route) != plan["target"]
+    state_changes = recorded_step(state, route) != plan["target"] if undo_step is None else new_state is not None
     if state_changes and not check_mode:
         try:
-            write_app_state(state_dir, app, with_step(state, app, plan["target"], route=route, by=by, note=note))
+            write_app_state(state_dir, app, new_state)
         except StateError:
             if split["changed"]:
                 apply_split(client, backend, cloud_servers, onprem_servers, plan["current"])
@@ -126,7 +169,8 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         "before_header": "%s (state store %s)" % (split["diff"]["before_header"], app_state_path(state_dir, app)),
         "after_header": "%s (state store %s)" % (split["diff"]["after_header"], app_state_path(state_dir, app)),
         "before": "%s step: %s\n%s" % (label, recorded_step(state, route), split["diff"]["before"]),
-        "after": "%s step: %s\n%s" % (label, plan["target"], split["diff"]["after"]),
+        "after": "%s step: %s\n%s" % (label, recorded_step(new_state, route) if undo_step is not None and new_state
+                                        else plan["target"], split["diff"]["after"]),
     }
     result = dict(split)
     result.pop("diff")
@@ -136,7 +180,8 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         "app": app,
         "route": route,
         "backend": backend,
-        "request": request,
+        "request": request if undo_step is None else "undo %d" % undo_step,
+        "undone": undo_step is not None and new_state is not None,
         "recorded": plan["recorded"],
         "previous_step": plan["current"],
         "step": plan["target"],

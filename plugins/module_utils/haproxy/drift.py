@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Service layer of haproxy_drift: one node's live HAProxy against its recorded state, and the way back.
+
+The recorded state of a node is:
+  * the state store (each app's and route's step), which gives each backend's weights (split_weights) and
+    whether the on-prem servers are backup (step 100, a configuration change);
+  * the map files the role renders (Host map, routing maps), which HAProxy loads at start;
+  * the shadow store (each shadowed app's share), which the shadow map follows.
+Drift is what differs live: a weight or a map entry changed by hand over the runtime API, a server put in
+maintenance or drain by hand. Reconciling sets the recorded values back over the runtime API (no reload);
+backup flags that do not match the step are reported for site.yml, since only a reload changes them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
+    MapError, manage_map, parse_map_file, read_file, validate_map_path)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import (
+    effective_percent, parse_map_value, read_store, settings)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow_service import (
+    change_command, read_live, sync_file)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import (
+    CLOUD, ONPREM, SplitError, apply_split, backend_servers, plan_weights, shares, side_of)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
+    StateError, load_app_state, recorded_step)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+
+# Admin states only the runtime API sets (a person, or a tool): the ones a reconcile clears.
+HAND_SET_ADMIN_STATES = ("forced maintenance", "forced drain")
+
+
+class DriftError(Exception):
+    pass
+
+
+def targets(apps):
+    """[{backend, app, route, initial_step, cloud, onprem}] of every app and route backend (pure, validated)."""
+    result = []
+    if not isinstance(apps, list):
+        raise DriftError("apps must be the app model (a list of apps), got %r" % (apps,))
+    for app in apps:
+        name = validate_name(app.get("name"), "app")
+        servers = app.get("servers") or []
+        cloud = [validate_name(server.get("name"), "server") for server in servers if server.get("side") == CLOUD]
+        onprem = [validate_name(server.get("name"), "server") for server in servers if server.get("side") == ONPREM]
+        if not cloud or not onprem:
+            raise DriftError("app %s needs at least one cloud and one on-prem server in the app model" % name)
+        result.append({"backend": name, "app": name, "route": None, "initial_step": _step(app, name),
+                       "cloud": cloud, "onprem": onprem})
+        for route in app.get("routes") or []:
+            route_name = validate_name(route.get("name"), "route")
+            result.append({"backend": route_backend(name, route_name), "app": name, "route": route_name,
+                           "initial_step": _step(route, "%s route %s" % (name, route_name)),
+                           "cloud": cloud, "onprem": onprem})
+    return result
+
+
+def _step(entry, label):
+    value = entry.get("initial_step") or 0
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise DriftError("%s: initial_step %r is not an integer from 0 to 100" % (label, value))
+    if not 0 <= value <= 100:
+        raise DriftError("%s: initial_step %r is not an integer from 0 to 100" % (label, value))
+    return value
+
+
+def recorded_steps(state_dir, target_list):
+    """{backend: (step, source)} from the state store, else the initial_step."""
+    states = {}
+    steps = {}
+    for target in target_list:
+        app = target["app"]
+        if app not in states:
+            try:
+                states[app] = load_app_state(state_dir, app)
+            except StateError as exc:
+                raise DriftError(str(exc))
+        step = recorded_step(states[app], target["route"])
+        steps[target["backend"]] = (step, "state store") if step is not None else (target["initial_step"],
+                                                                                     "initial_step")
+    return steps
+
+
+def backend_drift(target, step, servers):
+    """(expected weights or None, [problems]) of one backend against its recorded step (pure)."""
+    label = target["backend"]
+    missing = [name for name in target["cloud"] + target["onprem"] if name not in servers]
+    if missing:
+        return None, ["%s: HAProxy has no server %s (the running configuration is not the app model's: "
+                      "run site.yml)" % (label, ", ".join(missing))]
+    problems = []
+    onprem_backup = [servers[name]["backup"] for name in target["onprem"]]
+    if step == 100 and not all(onprem_backup):
+        problems.append("%s: recorded step 100 but the on-prem servers are not backup in the running "
+                        "configuration (run site.yml to reload it)" % label)
+    if step < 100 and any(onprem_backup):
+        problems.append("%s: recorded step %d but the on-prem servers are backup in the running configuration "
+                        "(run site.yml to reload it)" % (label, step))
+    expected = None
+    if not problems:
+        try:
+            expected = plan_weights(label, servers, target["cloud"], target["onprem"], step)
+        except SplitError as exc:
+            problems.append("%s: %s" % (label, exc))
+    if expected is not None:
+        wrong = ["%s %s, recorded step %d wants %s" % (name, servers[name]["weight"], step, weight)
+                 for name, weight in sorted(expected.items()) if servers[name]["weight"] != weight]
+        if wrong:
+            problems.append("%s: weight %s" % (label, "; ".join(wrong)))
+    for name in target["cloud"] + target["onprem"]:
+        hand_set = [state for state in servers[name].get("admin_state") or [] if state in HAND_SET_ADMIN_STATES]
+        if hand_set:
+            problems.append("%s: server %s is in %s (set over the runtime API)" % (label, name, " and ".join(hand_set)))
+    return expected, problems
+
+
+def server_rows(target, servers):
+    rows = []
+    for name, view in servers.items():
+        rows.append({"name": name, "side": side_of(name, target["cloud"], target["onprem"]), "weight": view["weight"],
+                     "status": view["status"], "backup": view["backup"], "admin_state": view.get("admin_state") or [],
+                     "last_check": view.get("last_check")})
+    return rows
+
+
+def read_state(client, target_list, require_admin):
+    readings = client.read_backends([target["backend"] for target in target_list], require_admin=require_admin)
+    return dict((backend, backend_servers(reading)) for backend, reading in readings.items())
+
+
+def map_drift(client, map_path, reconcile, check_mode):
+    """The live map against its file; put back with an atomic replace when reconciling.
+
+    A map looked up in a tree (map_str, map_beg...) is compared as a set of entries: its order means nothing.
+    """
+    validate_map_path(map_path)
+    text = read_file(map_path)
+    if text is None:
+        return {"map": map_path, "drift": True, "changed": False,
+                "problems": ["map file %s does not exist (run site.yml)" % map_path]}
+    file_entries = parse_map_file(text)
+    entries = [{"key": key, "value": value} for key, value in file_entries]
+    plan = manage_map(client, map_path, entries, "replace", write_file=False, check_mode=True)
+    live = [(item["key"], item["value"]) for item in plan["entries_before"]]
+    same = live == file_entries if plan["ordered"] else sorted(live) == sorted(file_entries)
+    problems = []
+    if not same:
+        parts = []
+        if plan["added"]:
+            parts.append("missing live: %s" % ", ".join(item["key"] for item in plan["added"]))
+        if plan["removed"]:
+            parts.append("not in the file: %s" % ", ".join(item["key"] for item in plan["removed"]))
+        if plan["changed_values"]:
+            parts.append("changed: %s" % ", ".join("%s is %s live, %s in the file" % (item["key"], item["before"],
+                                                                                    item["after"])
+                                                   for item in plan["changed_values"]))
+        if not parts and plan["order_changed"]:
+            parts.append("the entries are in another order (the first match wins)")
+        problems.append("map %s differs from its file: %s" % (map_path, "; ".join(parts) or "entries differ"))
+        if reconcile and not check_mode:
+            manage_map(client, map_path, entries, "replace", write_file=False, check_mode=False)
+    return {"map": map_path, "drift": not same, "changed": bool(problems) and reconcile, "problems": problems,
+            "live_entries": len(live), "file_entries": len(file_entries)}
+
+
+def shadow_drift(client, state_dir, map_file, apps, reconcile, check_mode, now):
+    """Each shadowed app's live share against its store (the deadline of a held share is not compared)."""
+    rows = []
+    with client.session() as session:
+        for app in apps:
+            if not app.get("shadow"):
+                continue
+            name = validate_name(app["name"], "app")
+            recorded = read_store(state_dir, name)
+            if recorded:
+                percent, deadline = recorded["percent"], recorded.get("deadline") or 0
+            else:
+                percent, deadline = settings(app["shadow"])["initial_percent"], 0
+            want = effective_percent(percent, deadline, now)
+            (live_percent, live_deadline), present, _counters = read_live(session, map_file, name)
+            live = effective_percent(live_percent, live_deadline, now)
+            row = {"app": name, "recorded": want, "live": live, "drift": live != want, "changed": False}
+            if row["drift"]:
+                row["problem"] = "shadow of %s is %s%% live, %s%% recorded" % (name, live, want)
+                if reconcile and not check_mode:
+                    command = change_command(map_file, name, want, deadline if want else 0, present)
+                    if command:
+                        reply = session.execute(command).strip()
+                        if reply:
+                            raise DriftError("HAProxy refused `%s`: %s" % (command, reply))
+                    sync_file(map_file, name, want, deadline if want else 0)
+                row["changed"] = reconcile
+            rows.append(row)
+    return rows
+
+
+def reconcile_backend(client, target, step, servers):
+    """Put the recorded weights back and clear hand-set maintenance/drain; the commands sent."""
+    sent = []
+    split = apply_split(client, target["backend"], target["cloud"], target["onprem"], step)
+    sent.extend(split["commands"])
+    commands = []
+    for name in target["cloud"] + target["onprem"]:
+        if any(state in HAND_SET_ADMIN_STATES for state in servers[name].get("admin_state") or []):
+            commands.append("set server %s/%s state ready" % (target["backend"], name))
+    if commands:
+        replies = client.run(commands)
+        refused = ["%s: %s" % (command, reply.strip()) for command, reply in zip(commands, replies) if reply.strip()]
+        if refused:
+            raise DriftError("HAProxy refused %s" % "; ".join(refused))
+        sent.extend(commands)
+    return sent
+
+
+def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check_mode=False,
+               server_state_file=None, now=None):
+    """The whole node: every backend, map and shadow share; reconciled when asked (not in check mode)."""
+    now = time.time() if now is None else now
+    target_list = targets(apps)
+    for map_path in maps or []:
+        validate_map_path(map_path)
+    if shadow_map:
+        validate_map_path(shadow_map)
+    steps = recorded_steps(state_dir, target_list)
+    live = read_state(client, target_list, require_admin=reconcile)
+    backends = []
+    drift = []
+    commands = []
+    for target in target_list:
+        step, source = steps[target["backend"]]
+        servers = live[target["backend"]]
+        expected, problems = backend_drift(target, step, servers)
+        realised, effective = shares(servers, [n for n in target["cloud"] if n in servers],
+                                     [n for n in target["onprem"] if n in servers],
+                                     dict((name, view["weight"]) for name, view in servers.items()))
+        entry = {"backend": target["backend"], "app": target["app"], "route": target["route"], "step": step,
+                 "step_source": source, "share": _round(realised), "effective_share": _round(effective),
+                 "weights": dict((name, view["weight"]) for name, view in servers.items()),
+                 "expected_weights": expected, "servers": server_rows(target, servers), "drift": problems,
+                 "reconciled": False}
+        fixable = expected is not None and problems
+        if reconcile and fixable:
+            if not check_mode:
+                commands.extend(reconcile_backend(client, target, step, servers))
+            entry["reconciled"] = True
+        backends.append(entry)
+        drift.extend(problems)
+    map_rows = [map_drift(client, path, reconcile, check_mode) for path in maps or []]
+    for row in map_rows:
+        drift.extend(row["problems"])
+    shadow_rows = shadow_drift(client, state_dir, shadow_map, apps, reconcile, check_mode, now) if shadow_map else []
+    drift.extend(row["problem"] for row in shadow_rows if row["drift"])
+    changed = bool(reconcile and (any(entry["reconciled"] for entry in backends) or any(row["changed"] for row in map_rows)
+                                  or any(row["changed"] for row in shadow_rows)))
+    if changed and not check_mode and server_state_file and commands:
+        write_server_state_file(client.run(["show servers state"])[0], server_state_file)
+    return {"changed": changed, "backends": backends, "maps": map_rows, "shadow": shadow_rows, "drift": drift,
+            "commands": commands}
+
+
+def _round(value):
+    return None if value is None else round(value, 2)
+
+
+ERRORS = (DriftError, HAProxyError, MapError, SplitError, StateError, ValueError)
