@@ -73,8 +73,9 @@ def failure_report(label, target, rows, mode="revert"):
     else:
         verdict = ("The nodes that took it were put back: every node is at step %s, nothing is split."
                    % _text(next(iter(steps))))
-    advice = ("Run it again once %s answers, or leave %s out with --limit '!%s' (status.yml then flags it)."
-              % (" and ".join(failed), "it" if len(failed) == 1 else "them", ":!".join(failed)))
+    advice = ("Mend what %s reported and run the step again, or leave %s out with --limit '!%s' (status.yml then "
+              "flags %s)." % (" and ".join(failed), "it" if len(failed) == 1 else "them", ":!".join(failed),
+                              "it" if len(failed) == 1 else "them"))
     return [head, verdict, ""] + render_table(["node", "step", "what happened"], table_rows) + ["", advice]
 
 

@@ -37,6 +37,16 @@ options:
     description: HAProxy configuration file.
     type: path
     default: /etc/haproxy/haproxy.cfg
+  extra_configs:
+    description:
+      - More configuration files, loaded after O(config) (C(-f) each, in order) at start and checked with it by
+        C(haproxy -c) before every start and reload - the role keeps the stats page's credentials in one, mode 0600.
+      - A reload re-executes the master with the files it was started with, so a reload is refused, naming the
+        files, when they differ from O(config) and O(extra_configs); restart once to load them.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.5.0
   pid_file:
     description: Pid file of the HAProxy master (passed with C(-p)); identifies the instance.
     type: path
@@ -183,16 +193,16 @@ def run(module):
     params = module.params
     controller = MasterWorker(params["config"], params["pid_file"], params["master_socket"],
                               binary=params["binary"], timeout=params["timeout"],
-                              server_state_file=params["server_state_file"])
+                              server_state_file=params["server_state_file"], extra_configs=params["extra_configs"])
     try:
         before = controller.status()
         action = planned_action(params["state"], before["running"], controller.stale_pid_file())
         if module.check_mode:
             if action in ("start", "reload", "restart"):
-                if os.path.exists(params["config"]):
+                if all(os.path.exists(path) for path in controller.configs):
                     controller.check_config()
                 else:
-                    module.warn("check mode: %s does not exist yet, not validated" % params["config"])
+                    module.warn("check mode: %s does not exist yet, not validated" % " + ".join(controller.configs))
             after = before
         else:
             before, after = apply_action(controller, action, before)
@@ -215,6 +225,7 @@ def main():
         argument_spec=dict(
             state=dict(type="str", default="started", choices=["started", "stopped", "reloaded", "restarted"]),
             config=dict(type="path", default="/etc/haproxy/haproxy.cfg"),
+            extra_configs=dict(type="list", elements="path", default=[]),
             pid_file=dict(type="path", default="/run/haproxy/haproxy.pid"),
             master_socket=dict(type="path", default="/run/haproxy/master.sock"),
             binary=dict(type="str", default="haproxy"),

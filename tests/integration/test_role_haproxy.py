@@ -634,7 +634,7 @@ def check_insecure_warns_in_check_mode(deployed):
         json.dump({"cloudshift_apps": apps, "haproxy_close_spread_time": "2s"}, handle)
     rc, output = deployed.playbook("site.yml", "--check", "--diff", "-e", "@" + extra_vars)
     assert rc == 0, output[-4000:]
-    assert "WARNING: app app-one server cloud-one" in output
+    assert "[WARNING]: app app-one server cloud-one" in output
     assert "ssl verify none" in output  # the diff of the configuration that would be rendered
     assert deployed.config_text() == config_before
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Control of an HAProxy master-worker process without systemd.
 
-HAProxy is started as `haproxy -W -D -f <config> -p <pid_file> -S <master_socket>,mode,600`:
+HAProxy is started as `haproxy -W -D -f <config> [-f <extra config>...] -p <pid_file> -S <master_socket>,mode,600`:
 the master process (pid in <pid_file>) forks the worker that serves traffic and answers the
 master CLI on <master_socket>. A reload (SIGUSR2 to the master) re-executes the master, which
 parses the config again and forks a new worker; listening sockets are handed over, so no
@@ -95,8 +95,20 @@ def reload_outcome(before, after):
     return "pending"
 
 
-def start_command(binary, config, pid_file, master_socket):
-    return [binary, "-W", "-D", "-f", config, "-p", pid_file, "-S", "%s,mode,600" % master_socket]
+def config_arguments(configs):
+    arguments = []
+    for config in configs:
+        arguments += ["-f", config]
+    return arguments
+
+
+def start_command(binary, configs, pid_file, master_socket):
+    return [binary, "-W", "-D"] + config_arguments(configs) + ["-p", pid_file, "-S", "%s,mode,600" % master_socket]
+
+
+def configs_of_command_line(argv):
+    """The configuration files (-f) of an HAProxy command line, in order."""
+    return [argv[index + 1] for index, argument in enumerate(argv[:-1]) if argument == "-f"]
 
 
 # Processes ------------------------------------------------------------------------------------
@@ -109,6 +121,14 @@ def read_pid_file(path):
         if exc.errno == errno.ENOENT:
             return None
         raise MasterError("cannot read pid file %s: %s" % (path, exc))
+
+
+def process_command_line(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return [part.decode("utf-8", "replace") for part in handle.read().split(b"\0") if part]
+    except (IOError, OSError):
+        return []
 
 
 def is_haproxy_process(pid):
@@ -139,16 +159,18 @@ def wait_until(condition, timeout, interval=POLL_INTERVAL):
         time.sleep(interval)
 
 
-def check_config(binary, config):
-    """Run `haproxy -c -f config`; raise MasterError with HAProxy's own words when it is invalid."""
+def check_config(binary, configs):
+    """Run `haproxy -c -f config [-f ...]`; raise MasterError with HAProxy's own words when it is invalid."""
+    configs = [configs] if isinstance(configs, str) else list(configs)
+    command = [binary, "-c", "-q"] + config_arguments(configs)
     try:
-        result = subprocess.run([binary, "-c", "-q", "-f", config], stdout=subprocess.PIPE,
+        result = subprocess.run(command, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise MasterError("cannot run %s -c -f %s: %s" % (binary, config, exc))
+        raise MasterError("cannot run %s: %s" % (" ".join(command), exc))
     if result.returncode != 0:
         raise MasterError("HAProxy refuses the configuration %s (haproxy -c, rc=%d): %s"
-                          % (config, result.returncode, result.stdout.strip()))
+                          % (" + ".join(configs), result.returncode, result.stdout.strip()))
 
 
 # Master CLI -----------------------------------------------------------------------------------
@@ -233,8 +255,10 @@ def write_server_state_file(answer, path):
 class MasterWorker(object):
     """Start, reload and stop one HAProxy master-worker instance identified by its pid file."""
 
-    def __init__(self, config, pid_file, master_socket, binary="haproxy", timeout=30.0, server_state_file=None):
+    def __init__(self, config, pid_file, master_socket, binary="haproxy", timeout=30.0, server_state_file=None,
+                 extra_configs=()):
         self.config = config
+        self.configs = [config] + list(extra_configs or [])
         self.pid_file = pid_file
         self.master_socket = master_socket
         self.binary = binary
@@ -255,12 +279,21 @@ class MasterWorker(object):
         return {"running": True, "master_pid": pid, "workers": workers, "reloads": reloads}
 
     def check_config(self):
-        check_config(self.binary, self.config)
+        check_config(self.binary, self.configs)
+
+    def check_master_configs(self, master_pid):
+        """A reload re-executes the master with the files it was started with: refuse one that would not load
+        the files configured now (a restart is needed once)."""
+        running = configs_of_command_line(process_command_line(master_pid))
+        if running and [os.path.abspath(path) for path in running] != [os.path.abspath(path) for path in self.configs]:
+            raise MasterError("HAProxy master %d was started with the configuration files %s, not %s: a reload keeps "
+                              "the files it was started with, so restart it once (state=restarted) to load them"
+                              % (master_pid, ", ".join(running), ", ".join(self.configs)))
 
     def start(self):
         """Start HAProxy and wait until its master answers and a worker runs. Returns the status."""
         self.check_config()
-        command = start_command(self.binary, self.config, self.pid_file, self.master_socket)
+        command = start_command(self.binary, self.configs, self.pid_file, self.master_socket)
         try:
             result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     universal_newlines=True, timeout=self.timeout, check=False)
@@ -288,6 +321,7 @@ class MasterWorker(object):
         """Hitless reload through the master; returns (status before, status after)."""
         self.check_config()
         master_pid = self.master_pid()
+        self.check_master_configs(master_pid)
         before = show_proc(self.master_socket)
         before_status = self.status()
         self.save_server_state()
