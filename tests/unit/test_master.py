@@ -10,8 +10,8 @@ import os
 import pytest
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import (
-    MasterError, MasterWorker, is_haproxy_process, master_command, new_workers, parse_pid, parse_show_proc,
-    read_pid_file, reload_outcome, start_command)
+    MasterError, MasterWorker, configs_of_command_line, is_haproxy_process, master_command, new_workers, parse_pid,
+    parse_show_proc, read_pid_file, reload_outcome, start_command)
 from ansible_collections.cloudshift.migration.plugins.modules.haproxy_service import planned_action
 
 # Verbatim answers of HAProxy 2.6.12's master CLI.
@@ -93,9 +93,37 @@ def test_master_command_without_master(tmp_path):
 
 
 def test_start_command():
-    assert start_command("haproxy", "/etc/haproxy/haproxy.cfg", "/run/haproxy/haproxy.pid", "/run/haproxy/m.sock") == [
+    assert start_command("haproxy", ["/etc/haproxy/haproxy.cfg"], "/run/haproxy/haproxy.pid", "/run/haproxy/m.sock") == [
         "haproxy", "-W", "-D", "-f", "/etc/haproxy/haproxy.cfg", "-p", "/run/haproxy/haproxy.pid",
         "-S", "/run/haproxy/m.sock,mode,600"]
+
+
+def test_start_command_loads_every_configuration_file_in_order():
+    command = start_command("haproxy", ["/etc/haproxy/haproxy.cfg", "/etc/haproxy/stats-page.cfg"],
+                            "/run/haproxy/haproxy.pid", "/run/haproxy/m.sock")
+    assert command[3:7] == ["-f", "/etc/haproxy/haproxy.cfg", "-f", "/etc/haproxy/stats-page.cfg"]
+    assert configs_of_command_line(command + ["-x", "/run/haproxy/admin.sock", "-sf", "42"]) == [
+        "/etc/haproxy/haproxy.cfg", "/etc/haproxy/stats-page.cfg"]
+
+
+def test_a_reload_is_refused_when_the_master_runs_other_configuration_files(tmp_path):
+    import subprocess
+    import sys
+    # A live process whose command line names one configuration file stands for a master started before the
+    # stats page file existed.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "-f", "/etc/haproxy/haproxy.cfg"])
+    try:
+        worker = MasterWorker("/etc/haproxy/haproxy.cfg", str(tmp_path / "pid"), str(tmp_path / "m.sock"),
+                              extra_configs=["/etc/haproxy/stats-page.cfg"])
+        with pytest.raises(MasterError) as error:
+            worker.check_master_configs(sleeper.pid)
+        assert "started with the configuration files /etc/haproxy/haproxy.cfg, not" in str(error.value)
+        assert "/etc/haproxy/stats-page.cfg" in str(error.value) and "restart" in str(error.value)
+        MasterWorker("/etc/haproxy/haproxy.cfg", str(tmp_path / "pid"), str(tmp_path / "m.sock")).check_master_configs(
+            sleeper.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 @pytest.mark.parametrize("state, running, stale, action", [

@@ -77,3 +77,42 @@ def test_failed_write_leaves_previous_state_and_no_temp_file(tmp_path):
         state.write_app_state(str(tmp_path), "app", {"app": "app", "step": object()})
     assert state.recorded_step(state.load_app_state(str(tmp_path), "app")) == 5
     assert os.listdir(tmp_path / "apps") == ["app.json"]
+
+
+def test_undo_puts_back_the_step_and_the_rollback_pointer():
+    data = state.with_step(None, "app", 10)
+    data = state.with_step(data, "app", 25)
+    assert state.previous_step(data) == 10
+    data = state.with_step(data, "app", 60)
+    undone = state.without_step(data, "app", 60, by="fleet", note="node-c did not take it")
+    assert state.recorded_step(undone) == 25
+    assert state.previous_step(undone) == 10  # rollback still goes where it went before step 60
+    assert state.undo_record(undone) is None
+    assert undone["history"][-1]["step"] == 25
+    assert undone["history"][-1]["note"] == "step 60 undone: node-c did not take it"
+    # Once taken back there is nothing more to undo, and the input is left alone.
+    assert state.without_step(undone, "app", 60) is None
+    assert state.recorded_step(data) == 60
+
+
+def test_undo_of_a_step_the_node_is_not_at_does_nothing():
+    data = state.with_step(state.with_step(None, "app", 10), "app", 25)
+    assert state.without_step(data, "app", 60) is None
+    assert state.without_step(None, "app", 60) is None
+
+
+def test_undo_of_the_first_recorded_step_leaves_the_app_unrecorded():
+    data = state.with_step(None, "app", 40)
+    undone = state.without_step(data, "app", 40)
+    assert state.recorded_step(undone) is None and state.previous_step(undone) is None
+
+
+def test_undo_of_a_route_leaves_the_app_and_other_routes_alone():
+    data = state.with_step(None, "application-02", 0)
+    data = state.with_step(data, "application-02", 25, route="customers")
+    data = state.with_step(data, "application-02", 5, route="v1")
+    data = state.with_step(data, "application-02", 50, route="customers")
+    undone = state.without_step(data, "application-02", 50, route="customers")
+    assert state.recorded_step(undone, route="customers") == 25
+    assert state.recorded_step(undone, route="v1") == 5
+    assert state.recorded_step(undone) == 0

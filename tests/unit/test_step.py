@@ -4,7 +4,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy impor
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import (
     ConfigFileError, patch_server_weights)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
-    StepError, parse_step_request, plan_step)
+    StepError, parse_step_request, parse_undo_step, plan_step, plan_undo)
 
 
 @pytest.mark.parametrize("value, expected", [("0", 0), ("25", 25), ("100", 100), ("007", 7), (50, 50),
@@ -72,3 +72,29 @@ def test_patch_refuses_a_missing_server_or_backend():
         patch_server_weights(CONFIG, "application-03", {"onprem-1": 1})
     with pytest.raises(ConfigFileError, match="no single 'weight N'"):
         patch_server_weights(CONFIG.replace(" weight 0", ""), "application-01", {"aws-1": 5})
+
+
+def test_undo_plan_goes_back_to_the_step_before_and_flags_crossing_100():
+    data = state.with_step(state.with_step(None, "app", 50), "app", 100)
+    plan = plan_undo(data, "app", 100, 0)
+    assert plan["current"] == 100 and plan["target"] == 50 and plan["leaving_100"] and not plan["reaching_100"]
+    data = state.with_step(state.with_step(None, "app", 100), "app", 50)
+    assert plan_undo(data, "app", 50, 0)["reaching_100"]
+
+
+def test_undo_plan_of_a_step_the_node_never_took_is_none():
+    data = state.with_step(None, "app", 20)
+    assert plan_undo(data, "app", 60, 0) is None
+    assert plan_undo(None, "app", 60, 0) is None
+
+
+def test_undo_plan_of_a_first_step_goes_back_to_the_initial_step():
+    data = state.with_step(None, "app", 60)
+    assert plan_undo(data, "app", 60, 25)["target"] == 25
+
+
+@pytest.mark.parametrize("value", [-1, 101, True, "50", None])
+def test_undo_step_must_be_a_step(value):
+    with pytest.raises(StepError) as error:
+        parse_undo_step(value)
+    assert repr(value) in str(error.value)

@@ -18,7 +18,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.clien
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import write_config_weights
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split, read_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
     StatsError, save_snapshot, snapshot_path, take_snapshot)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
@@ -88,6 +88,12 @@ def parse_undo_step(value):
     return value
 
 
+def onprem_are_backup(client, backend, onprem_servers):
+    """Whether the running configuration has the backend's on-prem servers as backup (step 100's reload done)."""
+    servers = read_backend(client, backend)
+    return any(servers[name]["backup"] for name in onprem_servers if name in servers)
+
+
 def save_runtime_weights(client, path):
     """Dump `show servers state` where HAProxy reads it at start: a plain restart keeps the step."""
     write_server_state_file(client.run(["show servers state"])[0], path)
@@ -140,9 +146,12 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
             new_state = without_step(state, app, undo_step, route=route, by=by, note=note)
 
     # Leaving 100, the on-prem servers stay backups until the reload: check the backend at 100, change nothing.
-    split_share = 100 if plan["leaving_100"] else plan["target"]
+    # Unless the running configuration has no backup server (the reload to 100 never happened, as when a step to
+    # 100 is taken back after this node's reload failed): then the weights of the target step apply at once.
+    leaving_backup = plan["leaving_100"] and onprem_are_backup(client, backend, onprem_servers)
+    split_share = 100 if leaving_backup else plan["target"]
     split = apply_split(client, backend, cloud_servers, onprem_servers, split_share,
-                        check_mode=check_mode or plan["leaving_100"])
+                        check_mode=check_mode or leaving_backup)
 
     state_changes = recorded_step(state, route) != plan["target"] if undo_step is None else new_state is not None
     if state_changes and not check_mode:

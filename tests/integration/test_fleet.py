@@ -1,0 +1,295 @@
+"""A fleet of three real HAProxy nodes kept in step (issue 8).
+
+Three HAProxy master-worker instances on this machine (own configuration, sockets, state store and frontend
+port) in front of the same local upstreams, driven by one inventory that reuses the local inventory's
+group_vars: a step reaches every node; a node killed or refusing in the middle of a step leaves the fleet
+consistent and is named; complete retries it; status spots a node changed by hand and reconcile puts it back;
+two runs on one app: one proceeds, the other stops naming the holder; a stale lock is broken only when asked.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+import traffic
+from localenv_fixture import FleetEnv
+
+APP = "application-01"
+HOST = "application-01.6play.fr"
+CLOUD = "aws-prod-Kubernetes-application-01"
+ONPREM = "onprem-prod-front-application-01"
+NODES = ("node-a", "node-b", "node-c")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    env = FleetEnv(tmp_path_factory.mktemp("fleet"), 8000, nodes=3)  # ports 12566-16544, below 32768
+    try:
+        env.up()
+        for node in NODES:
+            env.on(node).wait_status(APP, CLOUD, "UP")
+        yield env
+    finally:
+        env.down()
+
+
+def weights_everywhere(fleet, backend=APP):
+    return {node: fleet.node_weights(node, backend) for node in NODES}
+
+
+def split(cloud):
+    return {ONPREM: 100 - cloud, CLOUD: cloud}
+
+
+def backend_lines(fleet, node, backend):
+    with open(os.path.join(fleet.node_dir(node), "etc", "haproxy.cfg")) as handle:
+        lines = handle.read().split("\n")
+    start = lines.index("backend %s" % backend)
+    section = []
+    for line in lines[start + 1:]:
+        if line and not line.startswith(" "):
+            break
+        section.append(line.strip())
+    return section
+
+
+def audit(fleet, app=APP):
+    with open(os.path.join(fleet.audit_dir, app + ".jsonl")) as handle:
+        return [json.loads(line) for line in handle]
+
+
+def locks_left(fleet):
+    return {node: sorted(name for name in os.listdir(os.path.join(fleet.node_dir(node), "state", "locks"))
+                         if name.endswith(".lock"))
+            for node in NODES if os.path.isdir(os.path.join(fleet.node_dir(node), "state", "locks"))}
+
+
+def restart_node(fleet, node):
+    fleet.playbook("site.yml", "--limit", node)
+    fleet.on(node).wait_status(APP, CLOUD, "UP")
+
+
+def migrate_killing(fleet, step, victim, *extra, restart_after=None):
+    """migrate.yml with one fork (the nodes are changed one after the other, in inventory order), SIGKILLing the
+    victim's HAProxy as soon as node-a has recorded the step: node-a has taken it, the victim has not yet."""
+    before = fleet.node_step("node-a")
+    process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=%s" % step, "-f", "1", *extra)
+    deadline = time.time() + 120
+    while fleet.node_step("node-a") == before and process.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    assert fleet.node_step("node-a") == step, "node-a never took step %s" % step
+    fleet.kill_node(victim)
+    if restart_after is not None:
+        time.sleep(restart_after)
+        node_dir = fleet.node_dir(victim)
+        subprocess.run(["haproxy", "-W", "-D", "-f", os.path.join(node_dir, "etc", "haproxy.cfg"),
+                        "-f", os.path.join(node_dir, "etc", "stats-page.cfg"), "-p",
+                        os.path.join(node_dir, "run", "haproxy.pid"), "-S",
+                        os.path.join(node_dir, "run", "master.sock") + ",mode,600"], check=True, capture_output=True)
+    output, _ = process.communicate(timeout=300)
+    return process.returncode, output
+
+
+def test_a_step_reaches_every_node(fleet):
+    run = fleet.migrate(APP, 25)
+    assert weights_everywhere(fleet) == {node: split(25) for node in NODES}
+    for node in NODES:
+        assert fleet.node_step(node) == 25
+        result = traffic.send_concurrently(fleet.frontends[node], HOST, 600, workers=4)
+        assert result.failed == 0
+        assert abs(result.share(lambda name: name == CLOUD) - 25) <= 2.5, (node, result.as_dict())
+    assert all(node in run.output for node in NODES)  # the table names every node
+    assert locks_left(fleet) == {node: [] for node in NODES}  # the lock was given back
+
+
+def test_rollback_on_every_node(fleet):
+    fleet.migrate(APP, 10)
+    fleet.migrate(APP, 40)
+    fleet.migrate(APP, "rollback")
+    assert weights_everywhere(fleet) == {node: split(10) for node in NODES}
+
+
+def test_a_node_killed_mid_step_leaves_the_fleet_consistent_and_is_named(fleet):
+    fleet.migrate(APP, 20)
+    audit_length = len(audit(fleet))
+    rc, output = migrate_killing(fleet, 60, "node-c")
+    try:
+        assert rc != 0
+        assert "step 60 of application-01 did not reach every node: node-c failed." in output, output[-5000:]
+        assert "every node is at step 20, nothing is split" in output
+        assert "node-a  20    took the step, put back" in output
+        assert "node-c  20    failed, not changed: connection refused by HAProxy stats socket" in output
+        for node in ("node-a", "node-b"):
+            assert fleet.node_weights(node) == split(20), node
+            assert fleet.node_step(node) == 20
+            # rollback still points where it did before step 60 was tried
+            with open(os.path.join(fleet.node_dir(node), "state", "apps", APP + ".json")) as handle:
+                assert json.load(handle)["previous_step"] == 10
+        assert fleet.node_step("node-c") == 20
+        records = audit(fleet)[audit_length:]
+        assert [record["action"] for record in records] == ["step-undone"]
+        assert records[0]["from"] == 60 and records[0]["to"] == 20 and "node-c" in records[0]["note"]
+        assert locks_left(fleet) == {node: [] for node in NODES}
+    finally:
+        restart_node(fleet, "node-c")
+    # node-c comes back at the recorded step: the fleet is one again.
+    assert weights_everywhere(fleet) == {node: split(20) for node in NODES}
+    fleet.migrate(APP, "rollback")
+    assert weights_everywhere(fleet) == {node: split(10) for node in NODES}
+
+
+def test_on_node_failure_complete_retries_the_node_until_it_takes_the_step(fleet):
+    fleet.migrate(APP, 30)
+    rc, output = migrate_killing(fleet, 45, "node-c", "-e", "on_node_failure=complete", restart_after=1.0)
+    assert rc == 0, output[-5000:]
+    assert "FAILED - RETRYING: [node-c]" in output
+    assert weights_everywhere(fleet) == {node: split(45) for node in NODES}
+    assert [fleet.node_step(node) for node in NODES] == [45, 45, 45]
+
+
+def test_a_node_refusing_its_reload_mid_step_leaves_the_fleet_consistent(fleet):
+    """Reaching 100 reloads every node; node-c's new configuration also binds an address this machine does not
+    have (TEST-NET-1), which haproxy -c accepts and the reload refuses (the old worker keeps serving)."""
+    fleet.migrate(APP, 50)
+    host_vars = os.path.join(fleet.inventory_dir, "host_vars")
+    os.makedirs(host_vars, exist_ok=True)
+    own_port = fleet.frontends["node-c"].rsplit(":", 1)[1].strip("/")
+    with open(os.path.join(host_vars, "node-c.yml"), "w") as handle:
+        yaml.safe_dump({"haproxy_frontend_bind": ["127.0.0.1:%s" % own_port, "192.0.2.1:%s" % own_port]}, handle)
+    try:
+        run = fleet.migrate(APP, 100, "-e", "force=true", check=False)
+        assert run.returncode != 0
+        assert "step 100 of application-01 did not reach every node: node-c failed." in run.output, run
+        assert "every node is at step 50, nothing is split" in run.output
+        assert "reports the reload failed" in run.output
+        for node in NODES:
+            assert fleet.node_step(node) == 50, node
+            assert fleet.node_weights(node) == split(50), node
+            # the configuration of step 50 on disk too: no backup server in the app's backend
+            assert [line for line in backend_lines(fleet, node, APP) if line.endswith(" backup")] == [], node
+        result = traffic.send_concurrently(fleet.frontends["node-c"], HOST, 200, workers=2)
+        assert result.failed == 0  # node-c's previous worker kept serving
+    finally:
+        os.remove(os.path.join(host_vars, "node-c.yml"))
+    fleet.playbook("site.yml", "--limit", "node-c")
+
+
+def test_status_spots_a_node_changed_by_hand_and_reconcile_puts_it_back(fleet):
+    fleet.migrate(APP, 30)
+    fleet.on("node-b").runtime("set weight %s/%s 80" % (APP, CLOUD))
+    fleet.on("node-b").runtime("disable server application-02--customers/aws-prod-Kubernetes-application-02")
+    hosts_map = os.path.join(fleet.node_dir("node-a"), "etc", "hosts.map")
+    fleet.on("node-a").runtime("set map %s application-01.6play.fr application-02" % hosts_map)
+
+    status = fleet.playbook("status.yml")
+    assert "node-b: application-01: weight %s 80, recorded step 30 wants 30" % CLOUD in status.output, status
+    assert "server aws-prod-Kubernetes-application-02 is in forced maintenance" in status.output
+    assert ("map %s differs from its file: changed: application-01.6play.fr is application-02 live, application-01 "
+            "in the file" % hosts_map) in status.output
+    assert "2 node(s) drifted from their recorded state (-e reconcile=true puts it back)" in status.output
+    assert fleet.playbook("status.yml", "-e", "fail_on_drift=true", check=False).returncode != 0
+
+    # One app through migrate.yml: only its backends.
+    one = fleet.migrate(APP, "status")
+    assert "DRIFT" in one.output and "application-02--customers" not in one.output
+
+    # Check mode reports and changes nothing.
+    fleet.playbook("status.yml", "-e", "reconcile=true", "--check", "--diff")
+    assert fleet.node_weights("node-b")[CLOUD] == 80
+
+    fleet.playbook("status.yml", "-e", "reconcile=true")
+    assert fleet.node_weights("node-b") == split(30)
+    assert fleet.on("node-b").server_status("application-02--customers", "aws-prod-Kubernetes-application-02") != "MAINT"
+    assert "application-01.6play.fr application-01" in fleet.on("node-a").runtime("show map %s" % hosts_map)
+    assert "reconcile" in [record["action"] for record in audit(fleet)]
+    after = fleet.playbook("status.yml", "-e", "fail_on_drift=true")
+    assert "every node is at its recorded state and they agree" in after.output
+
+
+def test_status_flags_nodes_at_different_steps(fleet):
+    fleet.migrate(APP, 30)
+    fleet.playbook("migrate.yml", "-e", "app=%s" % APP, "-e", "step=35", "--limit", "node-a")
+    try:
+        status = fleet.playbook("status.yml", "-e", "app=%s" % APP)
+        assert ("application-01: the nodes disagree on the recorded step (node-a 35, node-b 30, node-c 30)"
+                in status.output), status
+        assert "STEP DIFFERS" in status.output
+    finally:
+        fleet.migrate(APP, 30)
+    # A ramp refuses to start on a fleet out of step, and migrate.yml puts it back in step.
+    assert [fleet.node_step(node) for node in NODES] == [30, 30, 30]
+
+
+def test_two_runs_on_one_app_one_proceeds_the_other_names_the_holder(fleet):
+    fleet.migrate(APP, 30)
+    runs = [fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=%d" % step, "-e", "gate_window=3")
+            for step in (32, 34)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    codes = [run.returncode for run in runs]
+    assert sorted(codes)[0] == 0 and sorted(codes)[1] != 0, outputs
+    winner, loser = (0, 1) if codes[0] == 0 else (1, 0)
+    assert "application-01 is locked on node-a: held by" in outputs[loser]
+    assert "migrate.yml app=application-01 step=%d" % (32, 34)[winner] in outputs[loser]
+    assert "since 20" in outputs[loser] and "another run holds it" in outputs[loser]
+    assert "Measure the cloud and on-prem figures" not in outputs[loser]  # it stopped before the gate
+    assert [fleet.node_step(node) for node in NODES] == [(32, 34)[winner]] * 3
+    assert locks_left(fleet) == {node: [] for node in NODES}
+
+
+def test_runs_on_two_different_apps_proceed_together(fleet):
+    fleet.migrate(APP, 30)
+    runs = [fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=33", "-e", "gate_window=3"),
+            fleet.playbook_process("migrate.yml", "-e", "app=application-02", "-e", "route=customers", "-e",
+                                   "step=30", "-e", "gate_window=3")]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert [fleet.node_step(node) for node in NODES] == [33] * 3
+    assert [fleet.node_step(node, "application-02", "customers") for node in NODES] == [30] * 3
+
+
+def test_a_stale_lock_is_detected_and_broken_only_with_break_lock(fleet):
+    fleet.migrate(APP, 30)
+    process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=36", "-e", "gate_window=60")
+    lock_file = os.path.join(fleet.node_dir("node-c"), "state", "locks", APP + ".lock")
+    deadline = time.time() + 60
+    while not os.path.exists(lock_file) and time.time() < deadline:
+        time.sleep(0.05)
+    assert os.path.exists(lock_file)
+    process.send_signal(signal.SIGKILL)  # the holder is gone, its lock stays
+    process.wait()
+    time.sleep(0.5)
+    refused = fleet.migrate(APP, 38, check=False)
+    assert refused.returncode != 0
+    assert "the lock is STALE (its process %d on" % process.pid in refused.output, refused
+    assert "rerun with -e break_lock=true to break it" in refused.output
+    assert [fleet.node_step(node) for node in NODES] == [30] * 3
+    fleet.migrate(APP, 38, "-e", "break_lock=true")
+    assert [fleet.node_step(node) for node in NODES] == [38] * 3
+    broken = [record for record in audit(fleet) if record["action"] == "lock-broken"]
+    assert broken and "pid %d" % process.pid in broken[-1]["note"]
+    assert locks_left(fleet) == {node: [] for node in NODES}
+
+
+def test_the_lock_holds_while_a_ramp_runs(fleet):
+    fleet.migrate(APP, 0)
+    with traffic.BackgroundTraffic(fleet.frontends["node-a"], HOST, workers=2, max_seconds=120):
+        ramp = fleet.playbook_process("ramp.yml", "-e", "app=%s" % APP, "-e", '{"steps": [5]}', "-e", "interval=4",
+                                      "-e", "max_checks=3")
+        try:
+            lock_file = os.path.join(fleet.node_dir("node-a"), "state", "locks", APP + ".lock")
+            deadline = time.time() + 60
+            while not os.path.exists(lock_file) and time.time() < deadline:
+                time.sleep(0.05)
+            refused = fleet.migrate(APP, 50, check=False)
+            assert refused.returncode != 0 and "ramp.yml app=application-01 steps=5" in refused.output, refused
+            output = ramp.communicate(timeout=300)[0]
+        finally:
+            if ramp.poll() is None:
+                ramp.kill()
+    assert "check 1 | step 0" in output, output[-4000:]
+    assert locks_left(fleet) == {node: [] for node in NODES}
