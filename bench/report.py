@@ -320,6 +320,30 @@ def render_shadow_overhead(result):
     ])
 
 
+def render_fleet_step(result):
+    rows = []
+    for count, figures in sorted(result["nodes"].items(), key=lambda item: int(item[0])):
+        runs = ", ".join("%.2f" % value for value in figures["seconds"])
+        rows.append("| %s | %.2f s | %.2f s | %.2f s | %s |"
+                    % (count, figures["median_s"], figures["min_s"], figures["max_s"], runs))
+    return "\n".join([
+        "### fleet_step (%s)" % result["measured_at"],
+        "",
+        "`%s`, %d timed runs a size after one warm-up, each to another step below 100 (runtime API, no reload): "
+        "validation, the lock on every node, the plan on every node, the capacity checks against moto, the gate over "
+        "every node's window, the apply with the fleet check, the audit line and the lock given back. Every node is one "
+        "HAProxy master-worker on this machine's %s cores, so the nodes' modules compete for the same CPU."
+        % (result["command"], result["runs"], result["nproc"]),
+        "",
+        "| nodes | median | min | max | runs |",
+        "|---:|---:|---:|---:|---|",
+    ] + rows + [
+        "",
+        "Largest fleet against one node: **%.2fx** (target: %s, %s)."
+        % (result["ratio_largest_to_one"] or 0, result["target"], _verdict(result["target_met"])),
+    ])
+
+
 RENDERERS = {
     "proxy_overhead": render_proxy_overhead,
     "steps_under_load": render_steps_under_load,
@@ -329,6 +353,7 @@ RENDERERS = {
     "shadow_overhead": render_shadow_overhead,
     "routing_lookup": render_routing_lookup,
     "map_replace": render_map_replace,
+    "fleet_step": render_fleet_step,
 }
 
 

@@ -3,7 +3,8 @@ write bench/results/latest.json and the results section of docs/benchmarks.md.
 
     .venv/bin/python bench/run.py                        # all seven (about 20 minutes on 2 cores)
     .venv/bin/python bench/run.py --only step_cost       # one of proxy_overhead, steps_under_load, step_cost,
-                                                         # cloud_kill, gate_detection, routing_lookup, map_replace
+                                                         # cloud_kill, gate_detection, shadow_overhead,
+                                                         # routing_lookup, map_replace, fleet_step
 
 The environment of the first three (scripts/democtl upstreams + HAProxy from playbooks/site.yml)
 runs in a temp dir with CLOUDSHIFT_PORT_OFFSET=40000 (frontend 127.0.0.1:48080), beside any
@@ -31,6 +32,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import benchmarks  # noqa: E402  pylint: disable=wrong-import-position
+import fleet  # noqa: E402  pylint: disable=wrong-import-position
 import gate  # noqa: E402  pylint: disable=wrong-import-position
 import machine  # noqa: E402  pylint: disable=wrong-import-position
 import report  # noqa: E402  pylint: disable=wrong-import-position
@@ -43,7 +45,9 @@ PORT_OFFSET = 40000
 BASE_PORTS = (8080, 8099, 8181, 8182, 8443, 8444, 8543, 8544)
 ENV_BENCHMARKS = ("proxy_overhead", "steps_under_load", "step_cost", "cloud_kill", "gate_detection", "shadow_overhead")
 ROUTING_BENCHMARKS = ("routing_lookup", "map_replace")
-BENCHMARKS = ENV_BENCHMARKS + ROUTING_BENCHMARKS
+# Benchmarks that bring up environments of their own (fleet_step: fleets of 1, 3 and 10 nodes).
+OWN_ENV_BENCHMARKS = ("fleet_step",)
+BENCHMARKS = ENV_BENCHMARKS + ROUTING_BENCHMARKS + OWN_ENV_BENCHMARKS
 RESULTS_FILE = os.path.join(HERE, "results", "latest.json")
 DOC_FILE = os.path.join(ROOT, "docs", "benchmarks.md")
 REQUIREMENTS_FILE = os.path.join(ROOT, "requirements-bench.txt")
@@ -190,7 +194,8 @@ FULL_SIZES = {"proxy_overhead": {"rounds": 3, "duration_s": 10},
               "gate_detection": {"runs": 3, "interval": 10},
               "shadow_overhead": {"duration_s": 10},
               "routing_lookup": {"rounds": 3, "duration_s": 6},
-              "map_replace": {"runs": 3}}
+              "map_replace": {"runs": 3},
+              "fleet_step": {"runs": 5}}
 QUICK_SIZES = {"proxy_overhead": {"rounds": 1, "duration_s": 2},
                "steps_under_load": {"min_duration_s": 5, "steps": benchmarks.RELOAD_EVERY},
                "step_cost": {"runs": 1},
@@ -198,7 +203,8 @@ QUICK_SIZES = {"proxy_overhead": {"rounds": 1, "duration_s": 2},
                "gate_detection": {"runs": 1, "interval": 3},
                "shadow_overhead": {"duration_s": 2},
                "routing_lookup": {"rounds": 1, "duration_s": 1},
-               "map_replace": {"runs": 1}}
+               "map_replace": {"runs": 1},
+               "fleet_step": {"runs": 1, "sizes": (1, 3)}}
 
 
 def run_selected(env, selected, work_dir, sizes):
@@ -222,6 +228,8 @@ def run_selected(env, selected, work_dir, sizes):
             result = shadow.shadow_overhead(env, log=log, **sizes[name])
         elif name == "routing_lookup":
             result = routing.routing_lookup(work_dir, log=log, **sizes[name])
+        elif name == "fleet_step":
+            result = fleet.fleet_step(work_dir, log=log, **sizes[name])
         else:
             result = routing.map_replace(work_dir, log=log, **sizes[name])
         result["measured_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -288,7 +296,8 @@ def main(argv=None):
     try:
         # The routing benchmarks run first, before the environment exists: nothing else then
         # competes for the CPU with their HAProxy and wrk.
-        measured = run_selected(None, [name for name in selected if name in ROUTING_BENCHMARKS], run_dir, sizes)
+        measured = run_selected(None, [name for name in selected if name in ROUTING_BENCHMARKS + OWN_ENV_BENCHMARKS],
+                                run_dir, sizes)
         if env is not None:
             started_env = env  # torn down even when bring_up fails half way
             bring_up(env)

@@ -140,10 +140,10 @@ def status_report(rows, reconciled=False):
                 flags.append("STEP DIFFERS")
             if backend.get("drift"):
                 flags.append("reconciled" if backend.get("reconciled") and reconciled else "DRIFT")
-            table.append([name if index == 0 else "", node, "%s%s" % (backend["step"], "" if backend.get("step_source")
-                                                                     == "state store" else " (initial)"),
-                          _share(backend.get("share")), "%s / %s" % (_side_text(servers, "cloud", "weight"),
-                                                                     _side_text(servers, "onprem", "weight")),
+            source = "" if backend.get("step_source") == "state store" else " (initial)"
+            weights = "%s / %s" % (_side_text(servers, "cloud", "weight"), _side_text(servers, "onprem", "weight"))
+            table.append([name if index == 0 else "", node, "%s%s" % (backend["step"], source),
+                          _share(backend.get("share")), weights,
                           _side_text(servers, "cloud", "state"), _side_text(servers, "onprem", "state"),
                           ", ".join(flags) or "ok"])
     lines = render_table(["backend", "node", "step", "share", "weights cloud / on-prem", "cloud servers",

@@ -53,7 +53,7 @@ options:
   undo_step:
     description:
       - Take back the change that set this step on this node, when a step reached some nodes of a fleet but
-        not all: the step and the rollback pointer the node had before come back (C(rollback) then goes where
+        not all. The step and the rollback pointer the node had before come back (C(rollback) then goes where
         it went before), and the live weights follow.
       - A node whose recorded step is not O(undo_step) (it never took it, or it was taken back already)
         keeps its step; its live weights are still made to match it. So the task is idempotent.
@@ -263,7 +263,8 @@ def main():
                             timings_ring=params["timings_ring"], undo_step=params["undo_step"])
     except (HAProxyError, SplitError, StateError, StepError, MasterError, ConfigFileError, ValidationError,
             ValueError) as exc:
-        module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=params["step"] if params["undo_step"] is None else "undo %s" % params["undo_step"],
+        requested = params["step"] if params["undo_step"] is None else "undo %s" % params["undo_step"]
+        module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=requested,
                          commands_applied=list(getattr(exc, "applied", None) or []))
     exit_with_result(module, result)
 

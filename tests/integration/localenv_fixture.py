@@ -247,7 +247,8 @@ class FleetEnv(LocalEnv):
         """SIGKILL the node's master and workers: the node is gone, mid-whatever."""
         import signal
         master = self.master_pid(node)
-        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True,
+                                  check=False).stdout.split()
         for pid in [master] + [int(child) for child in children]:
             try:
                 os.kill(pid, signal.SIGKILL)

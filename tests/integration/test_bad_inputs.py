@@ -69,9 +69,9 @@ def snapshot(fleet):
         sock = fleet.socket_of(node)
         state = runtime(sock, "show servers state").splitlines()
         header = state[1].lstrip("# ").split()
-        servers = sorted(tuple(dict(zip(header, line.split()))[key] for key in ("be_name", "srv_name", "srv_uweight",
-                                                                                 "srv_admin_state", "srv_op_state"))
-                         for line in state[2:] if line.strip())
+        keys = ("be_name", "srv_name", "srv_uweight", "srv_admin_state", "srv_op_state")
+        rows = [dict(zip(header, line.split())) for line in state[2:] if line.strip()]
+        servers = sorted(tuple(row[key] for key in keys) for row in rows)
         maps = {}
         for line in runtime(sock, "show map").splitlines():
             if line.startswith("#") or not line.strip():

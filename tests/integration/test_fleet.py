@@ -91,7 +91,7 @@ def migrate_killing(fleet, step, victim, *extra, restart_after=None):
                         "-f", os.path.join(node_dir, "etc", "stats-page.cfg"), "-p",
                         os.path.join(node_dir, "run", "haproxy.pid"), "-S",
                         os.path.join(node_dir, "run", "master.sock") + ",mode,600"], check=True, capture_output=True)
-    output, _ = process.communicate(timeout=300)
+    output = process.communicate(timeout=300)[0]
     return process.returncode, output
 
 

@@ -16,8 +16,8 @@ def took(node, previous, step):
 
 def test_a_node_that_failed_is_named_and_the_others_put_back():
     rows = [took("node-a", 20, 60), took("node-b", 20, 60),
-            {"node": "node-c", "failed": True, "result": {"failed": True, "msg": "connection refused by HAProxy stats "
-                                                         "socket /run/haproxy/admin.sock"}, "previous_step": 20}]
+            {"node": "node-c", "failed": True, "previous_step": 20,
+             "result": {"failed": True, "msg": "connection refused by HAProxy stats socket /run/haproxy/admin.sock"}}]
     lines = fleet.failure_report("application-01", 60, rows)
     assert lines[0] == "step 60 of application-01 did not reach every node: node-c failed."
     assert lines[1] == "The nodes that took it were put back: every node is at step 20, nothing is split."

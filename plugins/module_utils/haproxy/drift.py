@@ -25,7 +25,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import (
-    effective_percent, parse_map_value, read_store, settings)
+    effective_percent, read_store, settings)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow_service import (
     change_command, read_live, sync_file)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import (
@@ -87,8 +87,10 @@ def recorded_steps(state_dir, target_list):
             except StateError as exc:
                 raise DriftError(str(exc))
         step = recorded_step(states[app], target["route"])
-        steps[target["backend"]] = (step, "state store") if step is not None else (target["initial_step"],
-                                                                                     "initial_step")
+        if step is None:
+            steps[target["backend"]] = (target["initial_step"], "initial_step")
+        else:
+            steps[target["backend"]] = (step, "state store")
     return steps
 
 
@@ -162,9 +164,9 @@ def map_drift(client, map_path, reconcile, check_mode):
         if plan["removed"]:
             parts.append("not in the file: %s" % ", ".join(item["key"] for item in plan["removed"]))
         if plan["changed_values"]:
-            parts.append("changed: %s" % ", ".join("%s is %s live, %s in the file" % (item["key"], item["before"],
-                                                                                    item["after"])
-                                                   for item in plan["changed_values"]))
+            changed = ["%s is %s live, %s in the file" % (item["key"], item["before"], item["after"])
+                       for item in plan["changed_values"]]
+            parts.append("changed: %s" % ", ".join(changed))
         if not parts and plan["order_changed"]:
             parts.append("the entries are in another order (the first match wins)")
         problems.append("map %s differs from its file: %s" % (map_path, "; ".join(parts) or "entries differ"))

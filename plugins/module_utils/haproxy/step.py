@@ -174,12 +174,12 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         config_changed = write_config_weights(config_file, backend, split["weights_after"], binary=binary,
                                               check_mode=check_mode)
 
+    after_step = recorded_step(new_state, route) if undo_step is not None and new_state else plan["target"]
     diff = {
         "before_header": "%s (state store %s)" % (split["diff"]["before_header"], app_state_path(state_dir, app)),
         "after_header": "%s (state store %s)" % (split["diff"]["after_header"], app_state_path(state_dir, app)),
         "before": "%s step: %s\n%s" % (label, recorded_step(state, route), split["diff"]["before"]),
-        "after": "%s step: %s\n%s" % (label, recorded_step(new_state, route) if undo_step is not None and new_state
-                                        else plan["target"], split["diff"]["after"]),
+        "after": "%s step: %s\n%s" % (label, after_step, split["diff"]["after"]),
     }
     result = dict(split)
     result.pop("diff")
