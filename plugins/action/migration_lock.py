@@ -63,6 +63,7 @@ class ActionModule(ActionBase):
         for key in ("run_id", "holder", "break_run_ids"):
             if key in args:
                 raise AnsibleActionFail("%s is set by the action plugin of %s, not by the task" % (key, MODULE))
+        node = self._task.delegate_to or task_vars.get("inventory_hostname")  # where the lock file lives
         identity = run_identity()
         args["run_id"] = identity["run_id"]
         args["holder"] = dict((key, identity[key]) for key in ("controller", "boot_id", "pid", "pid_start"))
@@ -72,8 +73,7 @@ class ActionModule(ActionBase):
             self._mark_conflicts(result.get("conflicts") or [], identity)
             if result.get("conflicts") and args.get("state") == "released":
                 result.setdefault("warnings", []).append(
-                    "not released, held by another run: " + conflict_message(task_vars.get("inventory_hostname"),
-                                                                             result["conflicts"], False))
+                    "not released, held by another run: " + conflict_message(node, result["conflicts"], False))
             return result
 
         conflicts = self._mark_conflicts(module_result.get("conflicts") or [], identity)
@@ -89,7 +89,7 @@ class ActionModule(ActionBase):
         result["conflicts"] = conflicts
         if conflicts:
             result["failed"] = True
-            result["msg"] = conflict_message(task_vars.get("inventory_hostname"), conflicts, break_stale)
+            result["msg"] = conflict_message(node, conflicts, break_stale)
         return result
 
     @staticmethod

@@ -164,6 +164,8 @@ PLAYBOOK_CASES = [
      'invalid on_node_failure "sometimes"'),
     ("break-lock-not-boolean", "migrate.yml",
      ["-e", "app=application-01", "-e", "step=50", "-e", "break_lock=maybe"], 'invalid break_lock "maybe"'),
+    ("lock-node-not-in-the-fleet", "migrate.yml", ["-e", "app=application-01", "-e", "step=50", "-e", "lock_node=node-z"],
+     'invalid lock_node "node-z": the locks live on one node of the inventory group haproxy (node-a, node-b, node-c)'),
     ("ramp-steps-going-down", "ramp.yml", ["-e", "app=application-01", "-e", '{"steps": [50, 25]}'],
      "steps must go up, each once, got [50, 25]"),
     ("ramp-interval-zero", "ramp.yml", ["-e", "app=application-01", "-e", "interval=0"],
@@ -261,9 +263,10 @@ def test_modules_refuse_bad_input_naming_it(fleet, unchanged, case, module, argu
 
 
 def test_a_locked_app_is_refused_naming_the_holder(fleet, unchanged):
-    """A live run of this controller holds application-01's lock on node-b: the step is refused, nothing changes."""
+    """A live run of this controller holds application-01's lock on the lock node: the step is refused, nothing
+    changes, and break_lock does not break a live lock."""
     holder = subprocess.Popen([os.path.join(VENV_BIN, "python"), "-c", "import time; time.sleep(60)"])
-    lock_dir = os.path.join(fleet.node_dir("node-b"), "state", "locks")
+    lock_dir = os.path.join(fleet.node_dir("node-a"), "state", "locks")
     os.makedirs(lock_dir, exist_ok=True)
     with open("/proc/%d/stat" % holder.pid) as handle:
         text = handle.read()
@@ -280,7 +283,7 @@ def test_a_locked_app_is_refused_naming_the_holder(fleet, unchanged):
         before = snapshot(fleet)
         run = fleet.migrate(APP, 50, check=False)
         assert run.returncode != 0
-        assert ("application-01 is locked on node-b: held by carol on %s (pid %d, migrate.yml app=application-01 "
+        assert ("application-01 is locked on node-a: held by carol on %s (pid %d, migrate.yml app=application-01 "
                 "step=90) since 2026-12-03T10:00:00+00:00" % (socket.gethostname(), holder.pid)) in run.output, run
         assert "another run holds it" in run.output
         # break_lock does not break a live lock.

@@ -64,9 +64,13 @@ def audit(fleet, app=APP):
 
 
 def locks_left(fleet):
-    return {node: sorted(name for name in os.listdir(os.path.join(fleet.node_dir(node), "state", "locks"))
-                         if name.endswith(".lock"))
-            for node in NODES if os.path.isdir(os.path.join(fleet.node_dir(node), "state", "locks"))}
+    """Lock files still held on any node (only the lock node, node-a, ever holds one)."""
+    held = []
+    for node in NODES:
+        directory = os.path.join(fleet.node_dir(node), "state", "locks")
+        if os.path.isdir(directory):
+            held += ["%s:%s" % (node, name) for name in os.listdir(directory) if name.endswith(".lock")]
+    return held
 
 
 def restart_node(fleet, node):
@@ -104,7 +108,7 @@ def test_a_step_reaches_every_node(fleet):
         assert result.failed == 0
         assert abs(result.share(lambda name: name == CLOUD) - 25) <= 2.5, (node, result.as_dict())
     assert all(node in run.output for node in NODES)  # the table names every node
-    assert locks_left(fleet) == {node: [] for node in NODES}  # the lock was given back
+    assert locks_left(fleet) == []  # the lock was given back
 
 
 def test_rollback_on_every_node(fleet):
@@ -134,7 +138,7 @@ def test_a_node_killed_mid_step_leaves_the_fleet_consistent_and_is_named(fleet):
         records = audit(fleet)[audit_length:]
         assert [record["action"] for record in records] == ["step-undone"]
         assert records[0]["from"] == 60 and records[0]["to"] == 20 and "node-c" in records[0]["note"]
-        assert locks_left(fleet) == {node: [] for node in NODES}
+        assert locks_left(fleet) == []
     finally:
         restart_node(fleet, "node-c")
     # node-c comes back at the recorded step: the fleet is one again.
@@ -238,7 +242,24 @@ def test_two_runs_on_one_app_one_proceeds_the_other_names_the_holder(fleet):
     assert "since 20" in outputs[loser] and "another run holds it" in outputs[loser]
     assert "Measure the cloud and on-prem figures" not in outputs[loser]  # it stopped before the gate
     assert [fleet.node_step(node) for node in NODES] == [(32, 34)[winner]] * 3
-    assert locks_left(fleet) == {node: [] for node in NODES}
+    assert locks_left(fleet) == []
+
+
+def test_a_run_limited_to_other_nodes_meets_the_lock_on_the_lock_node(fleet):
+    fleet.migrate(APP, 30)
+    holder = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=31", "-e", "gate_window=4")
+    try:
+        lock_file = os.path.join(fleet.node_dir("node-a"), "state", "locks", APP + ".lock")
+        deadline = time.time() + 60
+        while not os.path.exists(lock_file) and time.time() < deadline:
+            time.sleep(0.05)
+        limited = fleet.migrate(APP, 50, "--limit", "node-b:node-c", check=False)
+        assert limited.returncode != 0
+        assert "application-01 is locked on node-a: held by" in " ".join(limited.output.split()), limited.output
+    finally:
+        output = holder.communicate(timeout=300)[0]
+    assert holder.returncode == 0, output[-4000:]
+    assert [fleet.node_step(node) for node in NODES] == [31] * 3
 
 
 def test_runs_on_two_different_apps_proceed_together(fleet):
@@ -255,7 +276,7 @@ def test_runs_on_two_different_apps_proceed_together(fleet):
 def test_a_stale_lock_is_detected_and_broken_only_with_break_lock(fleet):
     fleet.migrate(APP, 30)
     process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=36", "-e", "gate_window=60")
-    lock_file = os.path.join(fleet.node_dir("node-c"), "state", "locks", APP + ".lock")
+    lock_file = os.path.join(fleet.node_dir("node-a"), "state", "locks", APP + ".lock")  # the lock node
     deadline = time.time() + 60
     while not os.path.exists(lock_file) and time.time() < deadline:
         time.sleep(0.05)
@@ -272,7 +293,7 @@ def test_a_stale_lock_is_detected_and_broken_only_with_break_lock(fleet):
     assert [fleet.node_step(node) for node in NODES] == [38] * 3
     broken = [record for record in audit(fleet) if record["action"] == "lock-broken"]
     assert broken and "pid %d" % process.pid in broken[-1]["note"]
-    assert locks_left(fleet) == {node: [] for node in NODES}
+    assert locks_left(fleet) == []
 
 
 def test_the_lock_holds_while_a_ramp_runs(fleet):
@@ -292,4 +313,4 @@ def test_the_lock_holds_while_a_ramp_runs(fleet):
             if ramp.poll() is None:
                 ramp.kill()
     assert "check 1 | step 0" in output, output[-4000:]
-    assert locks_left(fleet) == {node: [] for node in NODES}
+    assert locks_left(fleet) == []
