@@ -69,8 +69,11 @@ sanity: setup
 molecule: setup
 	$(BIN)/molecule test --all
 
+# Two files at a time (each integration file has its own ports, run dir, HAProxy and moto; docs/local-environment.md),
+# then the files whose bounds are measured in time (marker serial) on their own.
 test: setup
-	$(BIN)/python -m pytest tests bench/tests -q --durations=20 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests bench/tests -q -n 2 --dist loadfile -m "not serial" --durations=20 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -q -m serial --durations=10 $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory lint sanity molecule
 
 bench: setup

@@ -12,3 +12,9 @@ if not os.path.exists(LINK):
 for path in (COLLECTIONS, os.path.join(ROOT, "scripts"), os.path.join(ROOT, "tests", "integration")):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: bounds measured in time (detection within N s, latency under N ms); `make test` runs "
+                   "these files on their own, after the others have run two files at a time")

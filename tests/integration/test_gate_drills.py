@@ -20,6 +20,9 @@ import yaml
 import traffic
 from localenv_fixture import ROOT, VENV_BIN, LocalEnv
 
+# Time bounds: run on their own (make test), not beside another file.
+pytestmark = pytest.mark.serial
+
 APP = "application-01"
 HOST = "application-01.6play.fr"
 ONPREM = "onprem-prod-front-application-01"

@@ -14,6 +14,9 @@ import pytest
 import traffic
 from localenv_fixture import ROOT, VENV_BIN, LocalEnv
 
+# Time bounds: run on their own (make test), not beside another file.
+pytestmark = pytest.mark.serial
+
 APP = "application-01"
 HOST = "application-01.6play.fr"
 CLOUD = "aws-prod-Kubernetes-application-01"

@@ -278,7 +278,7 @@ def require_admin_level(session):
     level = session.execute("show cli level").strip()
     if level != "admin":
         raise AdminLevelError(
-            "%s is at level %r, not admin: HAProxy would refuse the changes with 'Permission denied' "
+            "%s is at level %r, not admin level: HAProxy would refuse the changes with 'Permission denied' "
             "(use a 'stats socket ... level admin' socket)" % (session.describe(), level or "unknown"),
             command="show cli level", reply=level)
 
