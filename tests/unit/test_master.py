@@ -6,12 +6,13 @@
 from __future__ import absolute_import, division, print_function
 
 import os
+import time
 
 import pytest
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import (
     MasterError, MasterWorker, configs_of_command_line, is_haproxy_process, master_command, new_workers, parse_pid,
-    parse_show_proc, read_pid_file, reload_outcome, start_command)
+    parse_show_proc, process_command_line, read_pid_file, reload_outcome, start_command)
 from ansible_collections.cloudshift.migration.plugins.modules.haproxy_service import planned_action
 
 # Verbatim answers of HAProxy 2.6.12's master CLI.
@@ -113,6 +114,9 @@ def test_a_reload_is_refused_when_the_master_runs_other_configuration_files(tmp_
     # stats page file existed.
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "-f", "/etc/haproxy/haproxy.cfg"])
     try:
+        deadline = time.monotonic() + 10
+        while "-f" not in process_command_line(sleeper.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
         worker = MasterWorker("/etc/haproxy/haproxy.cfg", str(tmp_path / "pid"), str(tmp_path / "m.sock"),
                               extra_configs=["/etc/haproxy/stats-page.cfg"])
         with pytest.raises(MasterError) as error:
