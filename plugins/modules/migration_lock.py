@@ -13,9 +13,9 @@ short_description: Take, renew, release or read the per-app run lock on an HAPro
 version_added: 0.5.0
 description:
   - One run per app at a time across a fleet, whatever controller it comes from (a shell, AWX, a ramp).
-    The lock is a file on each HAProxy node, C(<state_dir>/locks/<name>.lock), taken atomically (a complete
-    file linked in place) with who took it, from which controller and process, for what, since when and
-    until when (its lease).
+    The lock is a file on the node the task runs on, C(<state_dir>/locks/<name>.lock) (the role runs it on the
+    fleet's lock node, where every run meets), taken atomically (a complete file linked in place) with who took
+    it, from which controller and process, for what, since when and until when (its lease).
   - O(state=acquired) takes every lock of O(names) on the node, all or none, or renews those the same run
     already holds. A lock held by another run fails the task, naming who holds it and since when.
   - A lock is stale when its lease ran out, or when its holder ran on this very controller and its process is
