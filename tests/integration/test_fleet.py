@@ -78,25 +78,52 @@ def restart_node(fleet, node):
     fleet.on(node).wait_status(APP, CLOUD, "UP")
 
 
-def migrate_killing(fleet, step, victim, *extra, restart_after=None):
+def signal_group(process, signum):
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:  # the run has already ended
+        pass
+
+
+def migrate_killing(fleet, step, victim, *extra, restart_after=None, attempts=3):
     """migrate.yml with one fork (the nodes are changed one after the other, in inventory order), SIGKILLing the
-    victim's HAProxy as soon as node-a has recorded the step: node-a has taken it, the victim has not yet."""
-    before = fleet.node_step("node-a")
-    process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=%s" % step, "-f", "1", *extra)
-    deadline = time.time() + 120
-    while fleet.node_step("node-a") == before and process.poll() is None and time.time() < deadline:
-        time.sleep(0.005)
-    assert fleet.node_step("node-a") == step, "node-a never took step %s" % step
-    fleet.kill_node(victim)
-    if restart_after is not None:
-        time.sleep(restart_after)
-        node_dir = fleet.node_dir(victim)
-        subprocess.run(["haproxy", "-W", "-D", "-f", os.path.join(node_dir, "etc", "haproxy.cfg"),
-                        "-f", os.path.join(node_dir, "etc", "stats-page.cfg"), "-p",
-                        os.path.join(node_dir, "run", "haproxy.pid"), "-S",
-                        os.path.join(node_dir, "run", "master.sock") + ",mode,600"], check=True, capture_output=True)
-    output = process.communicate(timeout=300)[0]
-    return process.returncode, output
+    victim's HAProxy as soon as node-a has recorded the step: node-a has taken it, the victim has not yet.
+
+    The whole run is frozen (SIGSTOP to its process group) the moment node-a's state store shows the step, the
+    victim is checked untouched (step and live weights), killed, and the run resumed. On a loaded machine the run
+    can outpace the watcher and reach the victim first: that attempt proves nothing, so it is put back and tried
+    again, at most `attempts` times."""
+    for _ in range(attempts):
+        before = fleet.node_step("node-a")
+        victim_weights = fleet.node_weights(victim)
+        process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=%s" % step, "-f", "1",
+                                         *extra)
+        deadline = time.time() + 120
+        while fleet.node_step("node-a") == before and process.poll() is None and time.time() < deadline:
+            time.sleep(0.005)
+        signal_group(process, signal.SIGSTOP)
+        try:
+            assert fleet.node_step("node-a") == step, "node-a never took step %s" % step
+            untouched = fleet.node_step(victim) == before and fleet.node_weights(victim) == victim_weights
+            if untouched:
+                fleet.kill_node(victim)
+        finally:
+            signal_group(process, signal.SIGCONT)
+        if not untouched:
+            process.communicate(timeout=300)
+            fleet.migrate(APP, before)
+            continue
+        if restart_after is not None:
+            time.sleep(restart_after)
+            node_dir = fleet.node_dir(victim)
+            subprocess.run(["haproxy", "-W", "-D", "-f", os.path.join(node_dir, "etc", "haproxy.cfg"),
+                            "-f", os.path.join(node_dir, "etc", "stats-page.cfg"), "-p",
+                            os.path.join(node_dir, "run", "haproxy.pid"), "-S",
+                            os.path.join(node_dir, "run", "master.sock") + ",mode,600"], check=True,
+                           capture_output=True)
+        output = process.communicate(timeout=300)[0]
+        return process.returncode, output
+    pytest.fail("in %d attempts the run reached %s before the watcher saw node-a take step %s" % (attempts, victim, step))
 
 
 def test_a_step_reaches_every_node(fleet):
@@ -119,6 +146,7 @@ def test_rollback_on_every_node(fleet):
 
 
 def test_a_node_killed_mid_step_leaves_the_fleet_consistent_and_is_named(fleet):
+    fleet.migrate(APP, 10)
     fleet.migrate(APP, 20)
     audit_length = len(audit(fleet))
     rc, output = migrate_killing(fleet, 60, "node-c")
