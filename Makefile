@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := .ansible/collections/ansible_collections/cloudshift/migration
+AWX_COLLECTION := .ansible/collections/ansible_collections/awx/awx/MANIFEST.json
 APT_PACKAGES := haproxy wrk socat openssl curl iproute2 rsync git prometheus prometheus-alertmanager chromium fonts-dejavu-core
 PYTEST_ARGS ?=
 
@@ -31,17 +32,21 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-venv: $(VENV)/.installed $(COLLECTION_LINK)
+venv: $(VENV)/.installed $(COLLECTION_LINK) $(AWX_COLLECTION)
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
 $(COLLECTION_LINK):
 	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+# awx.awx, for playbooks/awx.yml (taken out of the `ansible` wheel on PyPI: no Galaxy here).
+$(AWX_COLLECTION): $(VENV)/.installed
+	$(BIN)/python scripts/install_awx_collection.py
 
 up: setup
 	$(BIN)/python scripts/democtl start

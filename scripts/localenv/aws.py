@@ -84,7 +84,7 @@ def start(layout):
         try:
             import moto  # noqa: F401  (checked before starting a process that would die at once)
         except ImportError:
-            raise AwsEnvError("moto is not installed in %s: run make setup (requirements.txt has moto[server])"
+            raise AwsEnvError("moto is not installed in %s: run make setup (requirements-dev.txt has moto[server])"
                               % sys.executable)
         if port_listens(layout.moto_port):
             raise AwsEnvError("port %d already in use on %s (another environment? set CLOUDSHIFT_PORT_OFFSET)"
