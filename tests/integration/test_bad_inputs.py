@@ -8,6 +8,7 @@ server states and maps over the runtime API, its state store, locks and configur
 import json
 import os
 import pwd
+import re
 import socket
 import subprocess
 import tempfile
@@ -400,3 +401,47 @@ def test_permission_denied_on_the_admin_socket_is_named(fleet, unchanged, tmp_pa
     result = json.loads(completed.stdout)
     assert result["failed"], completed.stdout + completed.stderr
     assert result["msg"].startswith("permission denied opening HAProxy stats socket %s" % sock), result
+
+
+def survey_cases():
+    """One case per question of the AWX surveys (playbooks/vars/awx.yml): the other questions answered as AWX would
+    by default, this one given a value outside what the survey offers."""
+    with open(os.path.join(ROOT, "playbooks", "vars", "awx.yml")) as handle:
+        templates = yaml.safe_load(handle)["awx_job_templates"]
+    apps = [app["name"] for app in app_model()]
+    cases = []
+    for template in templates:
+        questions = template.get("survey") or []
+        for asked in questions:
+            answers = {}
+            for question in questions:
+                if question.get("choices_from") == "apps":
+                    answers[question["variable"]] = apps[0]
+                elif question.get("default") not in (None, ""):
+                    answers[question["variable"]] = question["default"]
+                elif question.get("choices"):
+                    answers[question["variable"]] = question["choices"][-1]
+            if asked["type"] == "integer":
+                assert asked["min"] >= 0, asked  # -1 is then outside the survey and outside what the playbook takes
+                bad = -1
+            elif asked.get("choices_from") == "apps":
+                bad = "application-99"
+            else:
+                bad = "not-%s" % asked["variable"]
+            answers[asked["variable"]] = bad
+            cases.append(("survey-%s-%s" % (template["id"], asked["variable"]), template["playbook"], answers, bad))
+    return cases
+
+
+SURVEY_CASES = survey_cases()
+
+
+@pytest.mark.parametrize("case, playbook, answers, bad", SURVEY_CASES, ids=[case[0] for case in SURVEY_CASES])
+def test_every_awx_survey_question_is_validated_by_its_playbook(fleet, unchanged, case, playbook, answers, bad):
+    """A job template's survey only offers good values, but the same playbook runs from a shell or an API call
+    with any: each variable a survey asks is one its playbook refuses, naming the value, when it is bad."""
+    run = fleet.playbook(os.path.basename(playbook), "-e", json.dumps(answers), check=False)
+    assert run.returncode != 0, run
+    # the value as the message quotes it (YAML output doubles single quotes), so -1 is not found in "node-1"
+    named = re.compile(r"(['\"]|got )%s(['\"\\s,:]|$)" % re.escape(str(bad)))
+    assert named.search(" ".join(run.output.split())), run
