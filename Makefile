@@ -13,13 +13,14 @@ PYTEST_ARGS ?=
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup deps venv up down demo test unit integration lint sanity molecule bench clean
+.PHONY: help setup deps venv up down demo test unit integration lint sanity molecule bench docs release clean
 
 help:
 	@echo "make demo   set everything up, bring up the local environment, walk application-01 0 -> 1 -> 25 -> 50 -> 100 -> dns"
 	@echo "make test   set everything up and run the whole suite (unit, integration, lint, sanity, molecule)"
 	@echo "make up     start the local environment (upstreams + HAProxy); make down stops it"
 	@echo "make bench  run the benchmarks (results in docs/benchmarks.md)"
+	@echo "make docs   regenerate docs/modules from the modules' documentation; make release builds dist/*.tar.gz"
 
 setup: deps venv
 
@@ -80,6 +81,14 @@ test: setup
 	$(BIN)/python -m pytest tests bench/tests -q -n 2 --dist loadfile -m "not serial" --durations=20 $(PYTEST_ARGS)
 	$(BIN)/python -m pytest tests -q -m serial --durations=10 $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory lint sanity molecule
+
+# docs/modules/*.md from each module's DOCUMENTATION (tests/unit/test_docs.py fails when one is stale).
+docs: setup
+	$(BIN)/python scripts/module_docs.py
+
+# The Galaxy tarball (without tests, benches or local state; galaxy.yml build_ignore) in dist/.
+release: setup
+	$(BIN)/ansible-galaxy collection build --force --output-path dist
 
 bench: setup
 	$(BIN)/python -m pip install -q -r requirements-bench.txt

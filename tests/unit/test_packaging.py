@@ -114,3 +114,15 @@ def test_bindep_names_the_packages_of_the_binaries_the_collection_runs():
     for binary in (haproxy_binary, promtool, "socat", "openssl"):
         assert package_of(binary) in debian, (binary, package_of(binary), sorted(debian))
     assert {"haproxy", "socat", "openssl"} <= redhat
+
+
+def test_the_changelog_has_the_release_of_galaxy_yml_and_lints_clean():
+    version = yaml.safe_load(read("galaxy.yml"))["version"]
+    changelog = yaml.safe_load(read("changelogs/changelog.yaml"))
+    assert version in changelog["releases"], sorted(changelog["releases"])
+    assert max(changelog["releases"], key=lambda text: tuple(int(part) for part in text.split("."))) == version
+    assert "\nv%s\n" % version in read("CHANGELOG.rst")
+    antsibull = os.path.join(os.path.dirname(sys.executable), "antsibull-changelog")
+    for command in (["lint"], ["lint-changelog-yaml", "changelogs/changelog.yaml"]):
+        result = subprocess.run([antsibull] + command, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
