@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Install the awx.awx collection (playbooks/awx.yml's modules) into .ansible/collections, offline from PyPI.
 
 Galaxy is out of reach here; PyPI is not, and the `ansible` package pinned in requirements-bench.txt carries

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """docs/modules/<module>.md, one page per module, generated from what ansible-doc reads of its DOCUMENTATION,
 EXAMPLES and RETURN (doc fragments merged), and docs/modules/README.md, the index.
 
@@ -37,7 +36,7 @@ def plain(text):
         if kind == "U":
             return "<%s>" % body
         if kind == "L":
-            label, _, url = body.partition(",")
+            label, url = (body.split(",", 1) + [""])[:2]
             return "[%s](%s)" % (label.strip(), url.strip())
         return body
 
@@ -70,8 +69,8 @@ def return_rows(returned, prefix=""):
     rows = []
     for name in sorted(returned or {}):
         value = returned[name]
-        rows.append("| `%s%s` | %s | %s | %s |" % (prefix, name, value.get("type", ""), plain(value.get("returned", "")),
-                                                  plain(value.get("description", ""))))
+        cells = (prefix, name, value.get("type", ""), plain(value.get("returned", "")), plain(value.get("description", "")))
+        rows.append("| `%s%s` | %s | %s | %s |" % cells)
         if value.get("contains"):
             rows += return_rows(value["contains"], prefix + name + ".")
     return rows
@@ -94,8 +93,8 @@ def page(name, entry):
     if attributes:
         lines += ["## Attributes", "", "| attribute | support | description |", "| --- | --- | --- |"]
         for attribute in sorted(attributes):
-            lines.append("| %s | %s | %s |" % (attribute, attributes[attribute].get("support", ""),
-                                              plain(attributes[attribute].get("description", ""))))
+            described = attributes[attribute]
+            lines.append("| %s | %s | %s |" % (attribute, described.get("support", ""), plain(described.get("description", ""))))
         lines.append("")
     if doc.get("notes"):
         lines += ["## Notes", ""] + ["- %s" % plain(note) for note in doc["notes"]] + [""]

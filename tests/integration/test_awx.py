@@ -33,7 +33,7 @@ class Listener:
         self.sock.settimeout(0.2)
         while self.running:
             try:
-                conn, _ = self.sock.accept()
+                conn = self.sock.accept()[0]
             except socket.timeout:
                 continue
             except OSError:

@@ -93,7 +93,7 @@ def migrate_killing(fleet, step, victim, *extra, restart_after=None, attempts=3)
     victim is checked untouched (step and live weights), killed, and the run resumed. On a loaded machine the run
     can outpace the watcher and reach the victim first: that attempt proves nothing, so it is put back and tried
     again, at most `attempts` times."""
-    for _ in range(attempts):
+    for _attempt in range(attempts):
         before = fleet.node_step("node-a")
         victim_weights = fleet.node_weights(victim)
         process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=%s" % step, "-f", "1",

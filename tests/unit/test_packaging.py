@@ -126,3 +126,20 @@ def test_the_changelog_has_the_release_of_galaxy_yml_and_lints_clean():
     for command in (["lint"], ["lint-changelog-yaml", "changelogs/changelog.yaml"]):
         result = subprocess.run([antsibull] + command, cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_every_role_has_a_molecule_scenario_and_make_test_runs_them_all():
+    roles = sorted(os.listdir(os.path.join(ROOT, "roles")))
+    scenarios = sorted(name for name in os.listdir(os.path.join(ROOT, "extensions", "molecule"))
+                       if os.path.isfile(os.path.join(ROOT, "extensions", "molecule", name, "molecule.yml")))
+    assert roles == scenarios
+    for scenario in scenarios:
+        directory = os.path.join(ROOT, "extensions", "molecule", scenario)
+        assert os.path.isfile(os.path.join(directory, "converge.yml"))
+        assert os.path.isfile(os.path.join(directory, "tests", "test_default.py"))  # testinfra verify
+        sequence = yaml.safe_load(read(os.path.join("extensions", "molecule", scenario, "molecule.yml")))["scenario"]["test_sequence"]
+        assert {"converge", "idempotence", "verify"} <= set(sequence), scenario
+    makefile = read("Makefile")
+    assert "molecule test --all" in makefile
+    test_target = makefile.split("\ntest: ")[1].split("\n\n")[0]
+    assert "molecule" in test_target and "lint" in test_target and "sanity" in test_target
