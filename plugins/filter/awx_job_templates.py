@@ -45,17 +45,10 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible_collections.cloudshift.migration.plugins.module_utils.awx import AwxDataError, job_templates
-
-
-def awx_job_templates(*args, **kwargs):
-    try:
-        return job_templates(*args, **kwargs)
-    except AwxDataError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.cloudshift.migration.plugins.module_utils.awx import job_templates
+from ansible_collections.cloudshift.migration.plugins.plugin_utils.awx_filters import awx_filter
 
 
 class FilterModule(object):
     def filters(self):
-        return {"awx_job_templates": awx_job_templates}
+        return {"awx_job_templates": awx_filter(job_templates)}

@@ -37,17 +37,10 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible_collections.cloudshift.migration.plugins.module_utils.awx import AwxDataError, survey_spec
-
-
-def awx_survey_spec(*args, **kwargs):
-    try:
-        return survey_spec(*args, **kwargs)
-    except AwxDataError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.cloudshift.migration.plugins.module_utils.awx import survey_spec
+from ansible_collections.cloudshift.migration.plugins.plugin_utils.awx_filters import awx_filter
 
 
 class FilterModule(object):
     def filters(self):
-        return {"awx_survey_spec": awx_survey_spec}
+        return {"awx_survey_spec": awx_filter(survey_spec)}

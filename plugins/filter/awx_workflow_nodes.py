@@ -42,17 +42,10 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible_collections.cloudshift.migration.plugins.module_utils.awx import AwxDataError, workflow_nodes
-
-
-def awx_workflow_nodes(*args, **kwargs):
-    try:
-        return workflow_nodes(*args, **kwargs)
-    except AwxDataError as exc:
-        raise AnsibleFilterError(str(exc))
+from ansible_collections.cloudshift.migration.plugins.module_utils.awx import workflow_nodes
+from ansible_collections.cloudshift.migration.plugins.plugin_utils.awx_filters import awx_filter
 
 
 class FilterModule(object):
     def filters(self):
-        return {"awx_workflow_nodes": awx_workflow_nodes}
+        return {"awx_workflow_nodes": awx_filter(workflow_nodes)}
