@@ -17,6 +17,8 @@ CASES = (("0%", 0, "ok"), ("10%", 10, "ok"), ("100%", 100, "ok"), ("100% slow (2
          ("100% down", 100, "down"))
 # The issue's target: p99 on the user path moves by at most 1 ms with a slow or dead shadow at 100%.
 P99_TARGET_US = 1000.0
+PACED_ROUNDS = 3
+SETTLE_S = 2.0
 
 
 def paced_latencies(env, rate_per_s=800, seconds=8, workers=4):
@@ -83,20 +85,29 @@ def shadow_overhead(env, duration_s=10, paced_seconds=8, threads=2, connections=
                 env.democtl("fault", APP, "cloud", fault)
             before = set_share(env, percent)
             figures = wrkrun.run_wrk(command)[0]
-            paced, paced_failures = paced_latencies(env, seconds=paced_seconds)
+            # wrk leaves the shadow's backlog (and the box) busy for a moment; then the users' p99 at a steady load
+            # is taken PACED_ROUNDS times and the median kept: one scheduling hiccup of this 2-core box moves a
+            # single 8 s round's p99 by milliseconds (0.6 to 4.8 ms for the same case in two runs).
+            time.sleep(SETTLE_S)
+            rounds = [paced_latencies(env, seconds=paced_seconds) for _round in range(PACED_ROUNDS)]
+            round_p99 = [_percentile(latencies, 99) for latencies, _failures in rounds]
+            median_round = sorted(range(len(rounds)), key=lambda index: round_p99[index])[len(rounds) // 2]
+            paced = rounds[median_round][0]
+            paced_failures = sum(failures for _latencies, failures in rounds)
             after = set_share(env, 0)
             copies = dict((name, after[name] - before[name]) for name in after if name != "inflight")
             cases.append({"case": label, "percent": percent, "shadow": fault, "requests_per_s": figures["requests_per_s"],
                           "p50_us": figures["latency_us"]["p50"], "p99_us": figures["latency_us"]["p99"],
                           "requests": figures["requests"], "http_errors": figures["http_errors"],
                           "socket_errors": figures["socket_errors"], "copies": copies,
-                          "paced": {"requests": len(paced), "failures": paced_failures,
+                          "paced": {"requests": sum(len(latencies) for latencies, _failures in rounds),
+                                    "failures": paced_failures, "rounds_p99_us": [round(value, 1) for value in round_p99],
                                     "p50_us": _percentile(paced, 50), "p99_us": _percentile(paced, 99)}})
             log("  %-17s %9.0f req/s  p50 %6.0f us  p99 %6.0f us  errors %d/%s  copies sent %d dropped %d failed %d"
-                "  | paced p99 %6.0f us, %d failed"
+                "  | paced p99 %6.0f us (rounds %s), %d failed"
                 % (label, figures["requests_per_s"], figures["latency_us"]["p50"], figures["latency_us"]["p99"],
                    figures["http_errors"], sum(figures["socket_errors"].values()), copies["sent"], copies["dropped"],
-                   copies["failed"], _percentile(paced, 99), paced_failures))
+                   copies["failed"], _percentile(paced, 99), "/".join("%.0f" % value for value in round_p99), paced_failures))
     finally:
         env.democtl("fault", APP, "cloud", "ok")
         set_share(env, 0)
