@@ -7,17 +7,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.cloudshift.migration.plugins.module_utils.awx import AwxDataError
 
 
 def awx_filter(function):
     """`function` as a filter: AwxDataError becomes AnsibleFilterError with the same message."""
+    @functools.wraps(function)
     def wrapped(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         except AwxDataError as exc:
             raise AnsibleFilterError(str(exc))
-    wrapped.__name__ = function.__name__
-    wrapped.__doc__ = function.__doc__
     return wrapped

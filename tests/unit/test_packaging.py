@@ -112,7 +112,8 @@ def test_bindep_names_the_packages_of_the_binaries_the_collection_runs():
     haproxy_binary = yaml.safe_load(read("roles/haproxy/defaults/main.yml"))["haproxy_binary"]
     promtool = yaml.safe_load(read("roles/alerts/defaults/main.yml"))["alerts_promtool"]
     for binary in (haproxy_binary, promtool, "socat", "openssl"):
-        assert package_of(binary) in debian, (binary, package_of(binary), sorted(debian))
+        package = package_of(binary)
+        assert package in debian, (binary, package, sorted(debian))
     assert {"haproxy", "socat", "openssl"} <= redhat
 
 
