@@ -143,8 +143,6 @@ snapshot:
   type: dict
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
@@ -152,7 +150,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.modul
     runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError, validate_server_lists
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
-    StatsError, check_listed_servers, check_snapshot, compute_window, load_snapshot, take_snapshot)
+    StatsError, check_snapshot, measure)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
     ValidationError, validate_name)
 
@@ -171,30 +169,6 @@ def validate(params):
         raise StatsError("max_samples must be 0 or more, got %r" % params["max_samples"])
     if params["since"] is not None:
         check_snapshot(params["since"], params["backend"])
-
-
-def measure(client, params):
-    backend = params["backend"]
-    ring = params["ring"] or None
-    if params["since"] is not None:
-        before, source = params["since"], "since"
-    elif params["since_file"]:
-        before, source = load_snapshot(params["since_file"], backend), "since_file"
-    else:
-        before, source = None, "worker_start"
-    if params["duration"] is not None:
-        if before is None:
-            before, _lines = take_snapshot(client, backend, ring)
-            check_listed_servers(before, params["cloud_servers"], params["onprem_servers"])
-            source = "duration"
-        time.sleep(min(params["duration"], max(0.0, before["taken_at"] + params["duration"] - time.time())))
-    elif before is None:
-        source = "worker_start"
-    after, lines = take_snapshot(client, backend, ring)
-    check_listed_servers(after, params["cloud_servers"], params["onprem_servers"])
-    window = compute_window(before, after, lines, params["cloud_servers"], params["onprem_servers"],
-                            max_samples=params["max_samples"], source=source)
-    return window, after
 
 
 def main():

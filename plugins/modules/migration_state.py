@@ -22,9 +22,14 @@ options:
     type: path
     required: true
   app:
-    description: Name of the app.
+    description: Name of the app. Exactly one of O(app) and O(apps) is required.
     type: str
-    required: true
+  apps:
+    description:
+      - Names of apps whose whole records are read at once (V(query) only), returned in RV(states). The role reads
+        every app's steps this way to render the configuration.
+    type: list
+    elements: str
   route:
     description: Name of a route of the app; omit for the app itself.
     type: str
@@ -74,32 +79,36 @@ EXAMPLES = r"""
 RETURN = r"""
 recorded:
   description: Whether a step was recorded for the app (or route) before this task.
-  returned: always
+  returned: with O(app)
   type: bool
 step:
   description: The recorded step after the task (null when none is recorded).
-  returned: always
+  returned: with O(app)
   type: int
 previous_step:
   description: The step recorded before the current one (null when none).
-  returned: always
+  returned: with O(app)
   type: int
 updated_at:
   description: When the current step was recorded (ISO 8601, UTC).
-  returned: always
+  returned: with O(app)
   type: str
 history:
   description: The last recorded steps, oldest first.
-  returned: always
+  returned: with O(app)
   type: list
   elements: dict
 state_file:
   description: The state file.
-  returned: always
+  returned: with O(app)
   type: str
 route_steps:
   description: The step recorded for each route of the app (route name to step), empty when none.
-  returned: always
+  returned: with O(app)
+  type: dict
+states:
+  description: With O(apps), each app's whole record in the state store (null when nothing is recorded).
+  returned: with O(apps)
   type: dict
 """
 
@@ -125,8 +134,23 @@ def _summary(state, route, recorded, path):
                 route_steps=route_steps)
 
 
+def query_apps(module):
+    """Every listed app's whole record (the role renders the configuration from them)."""
+    states = {}
+    try:
+        for app in module.params["apps"]:
+            states[validate_name(app, "app")] = load_app_state(module.params["state_dir"], app)
+    except (ValidationError, StateError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, states=states)
+
+
 def run(module):
     params = module.params
+    if params["apps"] is not None:
+        if params["state"] != "query":
+            module.fail_json(msg="apps reads the records of several apps: it takes state=query, not %s" % params["state"])
+        query_apps(module)
     try:
         validate_name(params["app"], "app")
         if params["route"] is not None:
@@ -163,7 +187,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             state_dir=dict(type="path", required=True),
-            app=dict(type="str", required=True),
+            app=dict(type="str"),
+            apps=dict(type="list", elements="str"),
             route=dict(type="str"),
             state=dict(type="str", choices=["query", "present"], default="query"),
             step=dict(type="int"),
@@ -171,6 +196,8 @@ def main():
             note=dict(type="str"),
         ),
         required_if=[("state", "present", ["step"])],
+        required_one_of=[("app", "apps")],
+        mutually_exclusive=[("app", "apps"), ("apps", "route")],
         supports_check_mode=True,
     )
     run(module)

@@ -51,7 +51,58 @@ def load_app_state(state_dir, app):
         raise StateError(str(exc))
     if data is not None and (not isinstance(data, dict) or data.get("app") != app):
         raise StateError("state file %s does not hold the state of app %s" % (path, app))
+    if data is not None:
+        problem = record_problem(data)
+        if problem:
+            raise StateError("state file %s is damaged: %s (nothing was changed; put the file back from a backup or "
+                             "remove it to fall back to the app's initial_step)" % (path, problem))
     return data
+
+
+def _step_problem(entry, key, where):
+    value = entry.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        return "%s%s is %s, not an integer from 0 to 100" % (where, key, json.dumps(value))
+    return None
+
+
+def _entry_problem(entry, where):
+    if not isinstance(entry, dict):
+        return "%s is %s, not an object" % (where.rstrip(".") or "the record", json.dumps(entry))
+    for key in ("step", "previous_step"):
+        problem = _step_problem(entry, key, where)
+        if problem:
+            return problem
+    undo = entry.get("undo")
+    if undo is not None:
+        if not isinstance(undo, dict):
+            return "%sundo is %s, not an object" % (where, json.dumps(undo))
+        for key in ("step", "previous_step"):
+            problem = _step_problem(undo, key, where + "undo.")
+            if problem:
+                return problem
+    if "history" in entry and not isinstance(entry["history"], list):
+        return "%shistory is not a list" % where
+    return None
+
+
+def record_problem(data):
+    """What makes a loaded state record unusable (a step that is not an integer 0-100...), or None (pure)."""
+    problem = _entry_problem(data, "")
+    if problem:
+        return problem
+    routes = data.get("routes")
+    if routes is None:
+        return None
+    if not isinstance(routes, dict):
+        return "routes is %s, not an object" % json.dumps(routes)
+    for name in sorted(routes):
+        problem = _entry_problem(routes[name], "routes.%s." % name)
+        if problem:
+            return problem
+    return None
 
 
 def _entry(data, route):

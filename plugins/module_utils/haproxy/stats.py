@@ -389,3 +389,28 @@ def gate_side(window, side):
         "check_failures": figures["check_failures"],
         "latencies_ms": latencies,
     }
+
+
+def measure(client, params):
+    """The window of params (haproxy_stats_info's options) and the snapshot that ends it."""
+    backend = params["backend"]
+    ring = params["ring"] or None
+    if params["since"] is not None:
+        before, source = params["since"], "since"
+    elif params["since_file"]:
+        before, source = load_snapshot(params["since_file"], backend), "since_file"
+    else:
+        before, source = None, "worker_start"
+    if params["duration"] is not None:
+        if before is None:
+            before, _lines = take_snapshot(client, backend, ring)
+            check_listed_servers(before, params["cloud_servers"], params["onprem_servers"])
+            source = "duration"
+        time.sleep(min(params["duration"], max(0.0, before["taken_at"] + params["duration"] - time.time())))
+    elif before is None:
+        source = "worker_start"
+    after, lines = take_snapshot(client, backend, ring)
+    check_listed_servers(after, params["cloud_servers"], params["onprem_servers"])
+    window = compute_window(before, after, lines, params["cloud_servers"], params["onprem_servers"],
+                            max_samples=params["max_samples"], source=source)
+    return window, after
