@@ -14,8 +14,10 @@ import json
 import os
 import tempfile
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
-class JsonFileError(Exception):
+
+class JsonFileError(CloudshiftError):
     pass
 
 

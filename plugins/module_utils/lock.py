@@ -29,6 +29,7 @@ import json
 import os
 import tempfile
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json
 
@@ -37,7 +38,7 @@ HOLDER_KEYS = ("run_id", "by", "controller", "boot_id", "pid", "pid_start", "pur
 MIN_TTL, MAX_TTL = 10, 7 * 24 * 3600
 
 
-class LockError(Exception):
+class LockError(CloudshiftError):
     pass
 
 

@@ -18,6 +18,7 @@ import os
 import tempfile
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import audit
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 
 SIDES = (("onprem", "on-prem", "#1f77b4"), ("cloud", "cloud", "#e8590c"))
@@ -32,7 +33,7 @@ WIDTH, HEIGHT = 760, 260
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 58, 16, 16, 54
 
 
-class ReportError(Exception):
+class ReportError(CloudshiftError):
     pass
 
 

@@ -18,13 +18,14 @@ import re
 import subprocess
 import tempfile
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 
 SECTION = re.compile(r"^(global|defaults|frontend|backend|listen|resolvers|peers|userlist|program|ring|cache|"
                      r"http-errors|mailers)\b")
 
 
-class ConfigFileError(Exception):
+class ConfigFileError(CloudshiftError):
     pass
 
 

@@ -39,6 +39,7 @@ import stat
 import tempfile
 import time
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import (
     MAX_PAYLOAD_REQUEST_BYTES,
     AdminLevelError,
@@ -79,7 +80,7 @@ _NEW_VERSION = re.compile(r"\ANew version created: (\d+)\Z")
 _INT_KEY = re.compile(r"\A(?:-?\d+|-?\d+:(?:-?\d+)?|:-?\d+)\Z")
 
 
-class MapError(Exception):
+class MapError(CloudshiftError):
     """Anything the module refuses or could not do; the message names the bad value."""
 
 

@@ -33,12 +33,14 @@ import subprocess
 import tempfile
 import time
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 POLL_INTERVAL = 0.1
 SOCKET_TIMEOUT = 5.0
 SERVER_STATE_VERSION_LINE = "1"
 
 
-class MasterError(Exception):
+class MasterError(CloudshiftError):
     pass
 
 
