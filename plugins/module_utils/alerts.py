@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import describe_bad_name
 
 COMPONENT = "cloudshift-migration"
@@ -69,7 +70,7 @@ _LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9
 _RECEIVER_RE = re.compile(r"^[^\s\"'#][^\n\"]{0,127}$")
 
 
-class AlertModelError(Exception):
+class AlertModelError(CloudshiftError):
     pass
 
 

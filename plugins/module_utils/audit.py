@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 
 ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped", "dns",
@@ -22,7 +23,7 @@ ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-d
 AUDIT_FORMAT = 1
 
 
-class AuditError(Exception):
+class AuditError(CloudshiftError):
     pass
 
 

@@ -18,6 +18,8 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 try:
     import boto3
     import botocore
@@ -74,7 +76,7 @@ THROTTLING_CODES = ("Throttling", "ThrottlingException", "ThrottledException", "
                     "RequestThrottledException", "SlowDown")
 
 
-class AwsError(Exception):
+class AwsError(CloudshiftError):
     """An AWS failure, its message naming the resource and the action (never a credential); code is AWS's."""
 
     def __init__(self, message, code=None):

@@ -13,6 +13,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 QUESTION_TYPES = ("multiplechoice", "integer", "text")
 CHOICE_SOURCES = ("apps",)
 VARIABLE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -21,7 +23,7 @@ QUESTION_KEYS = frozenset(("variable", "question", "description", "type", "requi
 TEMPLATE_KEYS = frozenset(("id", "name", "description", "playbook", "survey", "extra_vars"))
 
 
-class AwxDataError(ValueError):
+class AwxDataError(CloudshiftError, ValueError):
     """The AWX data names something wrong; the message names the template, the question and the value."""
 
 

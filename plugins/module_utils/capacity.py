@@ -19,6 +19,7 @@ import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AWS_ARGUMENT_SPEC, AwsError, \
     aws_client, aws_problems, call
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
 try:
     import yaml
@@ -47,7 +48,7 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class CapacityError(Exception):
+class CapacityError(CloudshiftError):
     pass
 
 

@@ -18,6 +18,7 @@ from ansible.module_utils.six.moves import http_client
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AwsError, AWS_ARGUMENT_SPEC, \
     aws_client, aws_problems, call, paginate
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
 LOAD_BALANCER_TYPES = ("auto", "application", "network", "gateway", "classic")
 ELB_NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -53,7 +54,7 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ElbError(Exception):
+class ElbError(CloudshiftError):
     pass
 
 

@@ -15,6 +15,7 @@ import datetime
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import (
     compare_sides, format_verdict, percentile, resolve_thresholds, validate_side)
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.report import figures_table
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
@@ -25,7 +26,7 @@ REFERENCE_QUANTILES = 101  # p0, p1, ... p100 of the on-prem latencies
 REFERENCE_COUNTS = ("requests", "http_5xx", "connection_errors", "failed_attempts", "check_failures")
 
 
-class GateError(Exception):
+class GateError(CloudshiftError):
     pass
 
 

@@ -11,11 +11,12 @@ __metaclass__ = type
 
 import errno
 import json
-import os
-import tempfile
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 
 
-class JsonFileError(Exception):
+class JsonFileError(CloudshiftError):
     pass
 
 
@@ -33,25 +34,12 @@ def read_json(path, label):
 
 
 def write_json(path, data, label, mode=0o640, indent=None):
-    """Atomically replace path with data as JSON (parent directories made mode 0750); returns path."""
-    directory = os.path.dirname(path) or "."
+    """Atomically replace path with data as JSON (parent directories made mode 0750); returns path.
+
+    A value JSON cannot hold raises TypeError (or ValueError) before anything is written."""
+    text = json.dumps(data, indent=indent, sort_keys=True) + "\n"
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o750)
-        fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle, indent=indent, sort_keys=True)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_path, mode)
-            os.rename(tmp_path, path)
-        except Exception:
-            # Whatever failed (a value JSON cannot hold, a full disk), no temporary file is left behind.
-            if os.path.exists(tmp_path):
-                os.unlink(tmp_path)
-            raise
+        atomic_write(path, text, mode=mode, make_dirs_mode=0o750)
     except (IOError, OSError) as exc:
         raise JsonFileError("cannot write %s %s: %s" % (label, path, exc))
     return path

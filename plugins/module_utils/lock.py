@@ -27,8 +27,9 @@ import datetime
 import errno
 import json
 import os
-import tempfile
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json
 
@@ -37,7 +38,7 @@ HOLDER_KEYS = ("run_id", "by", "controller", "boot_id", "pid", "pid_start", "pur
 MIN_TTL, MAX_TTL = 10, 7 * 24 * 3600
 
 
-class LockError(Exception):
+class LockError(CloudshiftError):
     pass
 
 
@@ -130,44 +131,17 @@ def read_lock(state_dir, name):
         raise LockError(str(exc))
 
 
+def _lock_text(lock):
+    return json.dumps(lock, sort_keys=True) + "\n"
+
+
 def _link_new(path, lock):
     """Create path holding lock, atomically; False when a lock is already there."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o750)
-    fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(lock, handle, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_path, 0o640)
-        try:
-            os.link(tmp_path, path)
-        except OSError as exc:
-            if exc.errno == errno.EEXIST:
-                return False
-            raise
-        return True
-    finally:
-        os.unlink(tmp_path)
+    return atomic_write(path, _lock_text(lock), mode=0o640, make_dirs_mode=0o750, exclusive=True)
 
 
 def _replace(path, lock):
-    directory = os.path.dirname(path)
-    fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(lock, handle, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_path, 0o640)
-        os.rename(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
+    atomic_write(path, _lock_text(lock), mode=0o640)
 
 
 def _break(path, run_id, now):

@@ -15,9 +15,10 @@ __metaclass__ = type
 
 import html
 import os
-import tempfile
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import audit
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 
 SIDES = (("onprem", "on-prem", "#1f77b4"), ("cloud", "cloud", "#e8590c"))
@@ -32,7 +33,7 @@ WIDTH, HEIGHT = 760, 260
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 58, 16, 16, 54
 
 
-class ReportError(Exception):
+class ReportError(CloudshiftError):
     pass
 
 
@@ -281,22 +282,6 @@ def _read(path):
         return None
 
 
-def _write_atomically(dest, content, mode):
-    directory = os.path.dirname(dest) or "."
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp_path = tempfile.mkstemp(prefix=".report-", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        os.chmod(tmp_path, mode)
-        os.rename(tmp_path, dest)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
-
-
 def run(params, check_mode, diff, cwd=None):
     """Write the report of params["app"]; ReportError naming the bad value."""
     app = validate_name(params["app"], "app")
@@ -322,7 +307,7 @@ def run(params, check_mode, diff, cwd=None):
     before = _read(dest)
     changed = before != content
     if changed and not check_mode:
-        _write_atomically(dest, content, mode)
+        atomic_write(dest, content, mode=mode, make_dirs_mode=0o755)
     points = figure_points(records, route)
     unchanged = "" if changed else " (unchanged)"
     result = {"changed": changed, "path": dest, "events": len(records), "windows": len(points),

@@ -23,6 +23,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AW
     aws_client, aws_problems, call, paginate
 from ansible_collections.cloudshift.migration.plugins.module_utils.elb import ELB_NAME_PATTERN, ElbError, \
     find_load_balancer, load_balancer_summary
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 
 ADDRESS_TYPES = ("A", "AAAA", "CNAME")
@@ -57,7 +58,7 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class CutoverError(Exception):
+class CutoverError(CloudshiftError):
     pass
 
 

@@ -116,7 +116,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.drift import ERRORS, node_drift
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     runtime_argument_spec, runtime_client)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
 
 
 def main():
@@ -136,7 +135,7 @@ def main():
         result = node_drift(runtime_client(module), params["state_dir"], params["apps"], params["maps"],
                             params["shadow_map"], reconcile=params["reconcile"], check_mode=module.check_mode,
                             server_state_file=params["server_state_file"])
-    except ERRORS + (ValidationError,) as exc:
+    except ERRORS as exc:
         module.fail_json(msg=str(exc))
     if module._diff:
         result["diff"] = {"before": "".join(line + "\n" for line in result["drift"]),

@@ -145,14 +145,13 @@ snapshot:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     runtime_argument_spec, runtime_client)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError, validate_server_lists
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import validate_server_lists
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
     StatsError, check_snapshot, measure)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
-    ValidationError, validate_name)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 
 MAX_DURATION = 3600
 
@@ -189,7 +188,7 @@ def main():
     try:
         validate(module.params)
         window, snapshot = measure(runtime_client(module), module.params)
-    except (HAProxyError, StatsError, SplitError, ValidationError, ValueError) as exc:
+    except (CloudshiftError, ValueError) as exc:
         module.fail_json(msg=str(exc), backend=module.params["backend"])
     module.exit_json(changed=False, window=window, snapshot=snapshot)
 

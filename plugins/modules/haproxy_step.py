@@ -220,15 +220,10 @@ snapshot_file:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     exit_with_result, runtime_argument_spec, runtime_client)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import ConfigFileError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import StateError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import MasterError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import StepError, apply_step
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import apply_step
 
 
 def main():
@@ -261,8 +256,7 @@ def main():
                             server_state_file=params["server_state_file"], config_file=params["config_file"],
                             binary=params["binary"], check_mode=module.check_mode, route=params["route"],
                             timings_ring=params["timings_ring"], undo_step=params["undo_step"])
-    except (HAProxyError, SplitError, StateError, StepError, MasterError, ConfigFileError, ValidationError,
-            ValueError) as exc:
+    except (CloudshiftError, ValueError) as exc:
         requested = params["step"] if params["undo_step"] is None else "undo %s" % params["undo_step"]
         module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=requested,
                          commands_applied=list(getattr(exc, "applied", None) or []))

@@ -24,6 +24,7 @@ import re
 import socket
 import time
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.parsing import (
     ParseError,
     parse_get_weight,
@@ -44,7 +45,7 @@ UNKNOWN_BACKEND_REPLIES = ("No such proxy.", "Can't find backend.")
 _TCP_PATTERN = re.compile(r"\A(?:tcp:|ipv4@|ipv6@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})\Z")
 
 
-class HAProxyError(Exception):
+class HAProxyError(CloudshiftError):
     """Base class of every error raised by this client."""
 
 

@@ -16,15 +16,16 @@ __metaclass__ = type
 import os
 import re
 import subprocess
-import tempfile
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 
 SECTION = re.compile(r"^(global|defaults|frontend|backend|listen|resolvers|peers|userlist|program|ring|cache|"
                      r"http-errors|mailers)\b")
 
 
-class ConfigFileError(Exception):
+class ConfigFileError(CloudshiftError):
     pass
 
 
@@ -76,21 +77,13 @@ def write_config_weights(path, backend, weights, binary="haproxy", check_mode=Fa
     if check_mode:
         return True
     stat = os.stat(path)
-    fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(patched)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_path, stat.st_mode & 0o7777)
-        os.chown(tmp_path, stat.st_uid, stat.st_gid)
+
+    def check(tmp_path):
         checked = subprocess.run([binary, "-c", "-f", tmp_path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  universal_newlines=True, check=False)
         if checked.returncode:
             raise ConfigFileError("HAProxy refuses the configuration with the new weights, %s is unchanged: %s"
                                   % (path, checked.stdout.strip()))
-        os.rename(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
+
+    atomic_write(path, patched, mode=stat.st_mode & 0o7777, owner=(stat.st_uid, stat.st_gid), check=check)
     return True

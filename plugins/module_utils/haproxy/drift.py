@@ -19,9 +19,9 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
-    MapError, manage_map, parse_map_file, read_file, validate_map_path)
+    manage_map, parse_map_file, read_file, validate_map_path)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import (
@@ -38,7 +38,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.valid
 HAND_SET_ADMIN_STATES = ("forced maintenance", "forced drain")
 
 
-class DriftError(Exception):
+class DriftError(CloudshiftError):
     pass
 
 
@@ -275,4 +275,4 @@ def _round(value):
     return None if value is None else round(value, 2)
 
 
-ERRORS = (DriftError, HAProxyError, MapError, SplitError, StateError, ValueError)
+ERRORS = (CloudshiftError, ValueError)

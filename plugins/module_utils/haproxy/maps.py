@@ -36,9 +36,10 @@ import ipaddress
 import os
 import re
 import stat
-import tempfile
 import time
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import (
     MAX_PAYLOAD_REQUEST_BYTES,
     AdminLevelError,
@@ -79,7 +80,7 @@ _NEW_VERSION = re.compile(r"\ANew version created: (\d+)\Z")
 _INT_KEY = re.compile(r"\A(?:-?\d+|-?\d+:(?:-?\d+)?|:-?\d+)\Z")
 
 
-class MapError(Exception):
+class MapError(CloudshiftError):
     """Anything the module refuses or could not do; the message names the bad value."""
 
 
@@ -569,25 +570,13 @@ def write_file_atomically(path, text):
     """Write text to path through a temporary file in the same directory and a rename,
     keeping the mode and owner of the file it replaces."""
     target = os.path.realpath(path)
-    directory = os.path.dirname(target)
     mode, owner = 0o644, None
     if os.path.exists(target):
         current = os.stat(target)
-        mode, owner = stat.S_IMODE(current.st_mode), (current.st_uid, current.st_gid)
-    handle, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(target), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
-            os.chown(temporary, owner[0], owner[1])
-        os.replace(temporary, target)
-    except Exception:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        mode = stat.S_IMODE(current.st_mode)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            owner = (current.st_uid, current.st_gid)
+    atomic_write(target, text, mode=mode, owner=owner)
 
 
 def read_file(path):

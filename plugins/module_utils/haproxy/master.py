@@ -30,15 +30,17 @@ import os
 import signal
 import socket
 import subprocess
-import tempfile
 import time
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 
 POLL_INTERVAL = 0.1
 SOCKET_TIMEOUT = 5.0
 SERVER_STATE_VERSION_LINE = "1"
 
 
-class MasterError(Exception):
+class MasterError(CloudshiftError):
     pass
 
 
@@ -235,18 +237,9 @@ def write_server_state_file(answer, path):
     """Atomically write a `show servers state` answer where load-server-state-from-file reads it."""
     if answer.splitlines()[:1] != [SERVER_STATE_VERSION_LINE]:
         raise MasterError("unexpected answer to 'show servers state': %r" % answer[:300])
-    directory = os.path.dirname(path) or "."
-    fd, tmp_path = tempfile.mkstemp(prefix=".server-state.", dir=directory)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(answer.rstrip("\n") + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_path, 0o640)
-        os.rename(tmp_path, path)
+        atomic_write(path, answer.rstrip("\n") + "\n", mode=0o640)
     except (IOError, OSError) as exc:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
         raise MasterError("cannot write server state file %s: %s" % (path, exc))
 
 

@@ -19,6 +19,8 @@ __metaclass__ = type
 import csv
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 SERVERS_STATE_FORMAT = "1"
 
 # show stat "type" column
@@ -77,7 +79,7 @@ _INTEGER_PATTERN = re.compile(r"\A-?\d+\Z")
 _TRANSITION_PATTERN = re.compile(r"\A(UP|DOWN|NOLB) (\d+)/(\d+)\Z")
 
 
-class ParseError(ValueError):
+class ParseError(CloudshiftError, ValueError):
     pass
 
 

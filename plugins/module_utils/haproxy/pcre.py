@@ -20,6 +20,8 @@ import ctypes
 import ctypes.util
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 LIBRARY_NAMES = ("libpcre2-8.so.0", "libpcre2-8.so")
 PCRE2_CASELESS = 0x00000008
 PCRE2_NO_AUTO_CAPTURE = 0x00002000
@@ -31,7 +33,7 @@ ERROR_BUFFER_SIZE = 256
 _library_cache = {}
 
 
-class RegexError(ValueError):
+class RegexError(CloudshiftError, ValueError):
     """A regex PCRE2 refuses; ``reason`` and ``offset`` are PCRE2's (offset in bytes)."""
 
     def __init__(self, message, pattern=None, reason=None, offset=None):

@@ -18,6 +18,7 @@ import os
 import re
 import time
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.pcre import regex_problem_text
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
@@ -37,7 +38,7 @@ MAX_STAGE_SECONDS = 7 * 86400
 MAP_HEADER = "# cloudshift.migration shadow shares: <app> <percent>@<deadline> (rendered from the state store)"
 
 
-class ShadowError(Exception):
+class ShadowError(CloudshiftError):
     pass
 
 

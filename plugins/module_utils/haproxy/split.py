@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import math
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import set_weight_command
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.parsing import (
     TYPE_SERVER,
@@ -40,7 +41,7 @@ ONPREM = "onprem"
 SIDE_LABELS = {CLOUD: "cloud_servers", ONPREM: "onprem_servers"}
 
 
-class SplitError(Exception):
+class SplitError(CloudshiftError):
     pass
 
 

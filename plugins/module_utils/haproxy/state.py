@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 
@@ -33,7 +34,7 @@ HISTORY_LENGTH = 50
 STATE_FORMAT = 1
 
 
-class StateError(Exception):
+class StateError(CloudshiftError):
     pass
 
 

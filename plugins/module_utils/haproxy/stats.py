@@ -27,6 +27,7 @@ import os
 import time
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import percentile
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import (
     UNKNOWN_BACKEND_REPLIES, CommandError, UnknownBackendError)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.parsing import (
@@ -49,7 +50,7 @@ HAPROXY_AVERAGES = (("connect_ms", "ctime"), ("queue_ms", "qtime"), ("response_m
 DEFAULT_MAX_SAMPLES = 5000
 
 
-class StatsError(Exception):
+class StatsError(CloudshiftError):
     pass
 
 

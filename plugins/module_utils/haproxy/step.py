@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import write_config_weights
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
@@ -31,7 +32,7 @@ ROLLBACK = "rollback"
 STEP_PATTERN = re.compile(r"\A(?:rollback|[0-9]{1,3})\Z")
 
 
-class StepError(Exception):
+class StepError(CloudshiftError):
     pass
 
 

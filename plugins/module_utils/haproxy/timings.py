@@ -18,6 +18,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 DEFAULT_RING = "cloudshift-timings"
 # HAProxy's "option httplog" format without the cookie and header captures, plus the request id.
 LOG_FORMAT = ("%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq "
@@ -37,7 +39,7 @@ TIMER_NAMES = ("queue_ms", "connect_ms", "response_ms", "active_ms")
 _TIMER_FIELDS = ("Tw", "Tc", "Tr", "Ta")
 
 
-class TimingsError(ValueError):
+class TimingsError(CloudshiftError, ValueError):
     pass
 
 

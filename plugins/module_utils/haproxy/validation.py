@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 NAME_PATTERN = re.compile(r"\A[A-Za-z0-9_.:-]{1,128}\Z")
 FORBIDDEN_DESCRIPTIONS = (
     (";", "a ';' (command separator)"),
@@ -25,7 +27,7 @@ FORBIDDEN_DESCRIPTIONS = (
 )
 
 
-class ValidationError(ValueError):
+class ValidationError(CloudshiftError, ValueError):
     pass
 
 
