@@ -14,45 +14,32 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import re
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
-try:
+# boto3 takes a fifth of a second to import: it is imported when AWS is first called, so the app model's
+# validation and a step that checks no AWS resource do not pay for it.
+HAS_BOTO3 = importlib.util.find_spec("boto3") is not None and importlib.util.find_spec("botocore") is not None
+BOTO3_IMPORT_ERROR = None if HAS_BOTO3 else ImportError("No module named 'boto3' (or 'botocore')")
+
+
+def _boto():
+    """(boto3, botocore.exceptions, botocore.config.Config), imported on first use."""
     import boto3
-    import botocore
+    from botocore import exceptions
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, \
-        EndpointConnectionError, ProfileNotFound, PartialCredentialsError
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
-except ImportError as exc:  # the module reports it with missing_required_lib
-    HAS_BOTO3 = False
-    BOTO3_IMPORT_ERROR = exc
+    return boto3, exceptions, Config
 
-    # Stand-ins so the except clauses below still name distinct classes (never raised without boto3).
-    class BotoCoreError(Exception):
-        pass
 
-    class ClientError(BotoCoreError):
-        pass
+def _aws_errors():
+    """The botocore errors an AWS call raises (the except clauses evaluate this only when something was raised)."""
+    exceptions = _boto()[1]
+    return (exceptions.ClientError, exceptions.BotoCoreError)
 
-    class NoCredentialsError(BotoCoreError):
-        pass
-
-    class NoRegionError(BotoCoreError):
-        pass
-
-    class EndpointConnectionError(BotoCoreError):
-        pass
-
-    class ProfileNotFound(BotoCoreError):
-        pass
-
-    class PartialCredentialsError(BotoCoreError):
-        pass
 
 # The options every AWS module takes (documented by the doc fragment cloudshift.migration.aws).
 AWS_ARGUMENT_SPEC = dict(
@@ -105,7 +92,7 @@ def aws_problems(params, needs_region=True):
 
 def client_config(params):
     # total_max_attempts counts the first call (botocore's max_attempts would count the retries only).
-    return Config(retries={"mode": params.get("retry_mode") or "standard",
+    return _boto()[2](retries={"mode": params.get("retry_mode") or "standard",
                            "total_max_attempts": params.get("max_attempts") or 5},
                   connect_timeout=10, read_timeout=30, user_agent_extra="cloudshift.migration")
 
@@ -115,6 +102,10 @@ def aws_client(params, service, region=None):
     if not HAS_BOTO3:
         raise AwsError("the %s client needs boto3 and botocore (pip install boto3): %s" % (service, BOTO3_IMPORT_ERROR))
     try:
+        boto3, exceptions, _config = _boto()
+    except ImportError as exc:
+        raise AwsError("the %s client needs boto3 and botocore (pip install boto3): %s" % (service, exc))
+    try:
         session = boto3.session.Session(
             aws_access_key_id=params.get("access_key") or None,
             aws_secret_access_key=params.get("secret_key") or None,
@@ -122,16 +113,16 @@ def aws_client(params, service, region=None):
             profile_name=params.get("profile") or None,
             region_name=region or params.get("region") or None)
         return session.client(service, endpoint_url=params.get("endpoint_url") or None, config=client_config(params))
-    except ProfileNotFound:
+    except exceptions.ProfileNotFound:
         raise AwsError("AWS profile %r is not configured" % params.get("profile"))
-    except NoRegionError:
+    except exceptions.NoRegionError:
         raise AwsError("no AWS region: set region (or AWS_REGION / AWS_DEFAULT_REGION)")
-    except (BotoCoreError, ValueError) as exc:
+    except (exceptions.BotoCoreError, ValueError) as exc:
         raise AwsError("cannot create the %s client: %s" % (service, exc))
 
 
 def error_code(exc):
-    if isinstance(exc, ClientError):
+    if isinstance(exc, _boto()[1].ClientError):
         return exc.response.get("Error", {}).get("Code", "")
     return ""
 
@@ -142,19 +133,20 @@ def is_throttling(exc):
 
 def describe_error(exc, action):
     """One line: what was being done, on which resource, and what AWS answered."""
-    if isinstance(exc, ClientError):
+    exceptions = _boto()[1]
+    if isinstance(exc, exceptions.ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code", "error")
         message = error.get("Message", "") or str(exc)
         attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
         suffix = " (after %d retries)" % attempts if attempts else ""
         return "cannot %s: %s: %s%s" % (action, code, message, suffix)
-    if isinstance(exc, NoCredentialsError):
+    if isinstance(exc, exceptions.NoCredentialsError):
         return ("cannot %s: no AWS credentials found (set access_key/secret_key, a profile, "
                 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an instance role)" % action)
-    if isinstance(exc, PartialCredentialsError):
+    if isinstance(exc, exceptions.PartialCredentialsError):
         return "cannot %s: incomplete AWS credentials: %s" % (action, exc)
-    if isinstance(exc, EndpointConnectionError):
+    if isinstance(exc, exceptions.EndpointConnectionError):
         return "cannot %s: cannot reach the AWS endpoint %s" % (action, getattr(exc, "kwargs", {}).get("endpoint_url", exc))
     return "cannot %s: %s" % (action, exc)
 
@@ -163,7 +155,7 @@ def call(action, function, **kwargs):
     """function(**kwargs), with any AWS failure turned into an AwsError naming action."""
     try:
         return function(**kwargs)
-    except (ClientError, BotoCoreError) as exc:
+    except _aws_errors() as exc:
         raise AwsError(describe_error(exc, action), error_code(exc))
 
 
@@ -174,11 +166,13 @@ def paginate(client, operation, key, action, **kwargs):
         for page in client.get_paginator(operation).paginate(**kwargs):
             items.extend(page.get(key, []))
         return items
-    except (ClientError, BotoCoreError) as exc:
+    except _aws_errors() as exc:
         raise AwsError(describe_error(exc, action), error_code(exc))
 
 
 def boto3_versions():
     if not HAS_BOTO3:
         return {}
+    import botocore
+    boto3 = _boto()[0]
     return {"boto3": boto3.__version__, "botocore": botocore.__version__}

@@ -14,6 +14,8 @@ import datetime
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, route53
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import aws_problems
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+
 
 CLOUD_KEYS = ("load_balancer", "load_balancer_type", "target_groups", "min_healthy_targets", "wait_timeout",
               "probe", "cluster")
@@ -25,6 +27,10 @@ DNS_KEYS = ("zone", "record", "private_zone", "type", "ipv6", "ttl", "evaluate_t
 AWS_KEYS = ("region", "profile", "endpoint_url", "access_key", "secret_key", "session_token", "retry_mode",
             "max_attempts")
 MAX_SOAK_SECONDS = 30 * 86400
+
+
+class CloudModelError(CloudshiftError):
+    pass
 
 
 def _unknown(data, allowed, label):
@@ -166,3 +172,68 @@ def dns_soak_problems(node_states, soak_seconds, label, now=None):
             problems.append("%s has been at step 100 on %s for %.0f s of the %d s soak (dns.soak_seconds): "
                             "%.0f s to go" % (label, node, max(held, 0), soak_seconds, soak_seconds - held))
     return problems
+
+
+def checked(spec, params, label):
+    """params with the defaults of an argument spec filled in (the controller runs elb and capacity in-process)."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    outcome = ArgumentSpecValidator(spec).validate(params)
+    if outcome.error_messages:
+        raise CloudModelError("%s: %s" % (label, "; ".join(outcome.error_messages)))
+    return outcome.validated_parameters
+
+
+def elb_params(app, aws, ca_file=None):
+    """elb_health_info's options for an app's cloud side (its ELB, target groups and the probe)."""
+    cloud = app.get("cloud") or {}
+    params = dict(aws or {})
+    params.update({"load_balancer": cloud["load_balancer"],
+                   "load_balancer_type": cloud.get("load_balancer_type") or "auto",
+                   "target_groups": cloud.get("target_groups") or [],
+                   "min_healthy": cloud.get("min_healthy_targets", 1),
+                   "wait": int(cloud.get("wait_timeout") or 0) > 0,
+                   "wait_timeout": int(cloud.get("wait_timeout") or 0),
+                   "probe": cloud_probe(app, ca_file)})
+    return checked(elb.ARGUMENT_SPEC, params, "the ELB check of %s" % app.get("name"))
+
+
+def capacity_params(app, aws):
+    """capacity_check's options for an app's cluster (ASG, cluster-autoscaler, nodes)."""
+    cluster = (app.get("cloud") or {}).get("cluster") or {}
+    params = dict(aws or {})
+    for key in ("asg_name", "asg_min", "asg_max", "autoscaler_nodes", "autoscaler_manifest", "nodes_file", "ready_nodes"):
+        if cluster.get(key) is not None:
+            params[key] = cluster[key]
+    params.update({"node_labels": cluster.get("node_labels") or {},
+                   "max_ready_ratio": cluster.get("max_ready_ratio", 0.9),
+                   "not_ready_grace": cluster.get("not_ready_grace", 300),
+                   "fail_on_problems": False})
+    return checked(capacity.ARGUMENT_SPEC, params, "the capacity check of %s" % app.get("name"))
+
+
+def cloud_side(app, aws, ca_file, check_elb, check_capacity):
+    """The cloud side before traffic (or DNS) goes to it: the ELB's health and the cluster's capacity, as asked.
+
+    Returns {"health": elb result or None, "capacity": capacity result or None, "refusal": None or the lines
+    saying why traffic may not go (the first failing check, then its table), "tables": [lines]}. The capacity is
+    not checked once the ELB is refused. Force never overrides these.
+    """
+    cloud = app.get("cloud") or {}
+    outcome = {"health": None, "capacity": None, "refusal": None, "tables": []}
+    try:
+        if check_elb and cloud.get("load_balancer"):
+            health = elb.run(elb_params(app, aws, ca_file))
+            outcome["health"] = health
+            outcome["tables"] += [""] + health["table"]
+            if not health["healthy"]:
+                outcome["refusal"] = ["the cloud side is not healthy: %s" % "; ".join(health["problems"])] + health["table"]
+                return outcome
+        if check_capacity and cloud.get("cluster"):
+            checked = capacity.run(capacity_params(app, aws))
+            outcome["capacity"] = checked
+            outcome["tables"] += [""] + checked["table"]
+            if not checked["passed"]:
+                outcome["refusal"] = ["the capacity check failed: %s" % "; ".join(checked["problems"])] + checked["table"]
+    except (elb.ElbError, capacity.CapacityError) as exc:
+        raise CloudModelError(str(exc))
+    return outcome

@@ -239,6 +239,43 @@ def query(state_dir, names):
     return dict((name, read_lock(state_dir, name)) for name in names)
 
 
+def conflict_view(conflict, now):
+    """A conflict as the action plugin reads it: the lock, who holds it, whether its lease ran out."""
+    lock = conflict["lock"]
+    left = lease_left(lock, now)
+    return {"name": conflict["name"], "lock": lock, "description": describe_lock(lock, now),
+            "lease_left": left, "expired": left is not None and left < 0}
+
+
+def handle(state_dir, request, now, check_mode=False):
+    """One lock request on this node (migration_lock, or haproxy_step's lock): take, renew, release or query.
+
+    request: names, state (acquired, released, query), by, purpose, ttl, run_id, holder, break_run_ids.
+    Returns {changed, run_id, conflicts, acquired, renewed, broken, released, locks}.
+    """
+    names = request["names"]
+    state = request.get("state") or "acquired"
+    result = {"changed": False, "run_id": request.get("run_id"), "conflicts": []}
+    if state == "query":
+        result["locks"] = query(state_dir, names)
+        return result
+    if not request.get("run_id"):
+        raise LockError("no run_id: the lock is taken through an action plugin of the collection, which knows the run")
+    if state == "released":
+        outcome = release(state_dir, names, request["run_id"], check_mode)
+        result.update(changed=bool(outcome["released"]), released=outcome["released"],
+                      conflicts=[conflict_view(item, now) for item in outcome["not_held"]])
+        return result
+    holder = dict(request.get("holder") or {}, run_id=request["run_id"], by=request.get("by"),
+                  purpose=request.get("purpose"))
+    outcome = acquire(state_dir, names, holder, request.get("ttl") or 900, now, check_mode=check_mode,
+                      break_run_ids=request.get("break_run_ids") or ())
+    result.update(changed=bool(outcome["acquired"] or outcome["renewed"] or outcome["broken"]),
+                  acquired=outcome["acquired"], renewed=outcome["renewed"], broken=outcome["broken"],
+                  conflicts=[conflict_view(item, now) for item in outcome["conflicts"]])
+    return result
+
+
 # On the controller ----------------------------------------------------------------------------
 
 def process_start(pid):

@@ -163,3 +163,68 @@ def progress_line(number, measured_step, gate, state, threshold, dry_run=False):
     if failing:
         line += " | failing: " + failing
     return line
+
+
+# -- the ramp's phases in the step engine (controller) ------------------------------------------------
+
+def start_line(label, state, request, nodes):
+    """What the ramp will do, said before its first window."""
+    remaining = " -> ".join(str(step) for step in state["remaining"]) or "(nothing: already at the last step)"
+    prefix = "dry run (nothing changes; it stops at the first decision): " if request["dry_run"] else ""
+    return ("%sramp of %s from step %s to %s, a check every %g s on %d node(s), %d passed check(s) a step, rollback to 0 "
+            "after %d failed in a row, at most %d checks" % (
+                prefix, label, state["step"], remaining, request["interval"], nodes, request["checks_per_step"],
+                request["threshold"], request["max_checks"]))
+
+
+def start(label, request, plans):
+    """The ramp's state before its first check, from every node's plan: they must all be at one step."""
+    currents = dict((node, plan["current"]) for node, plan in plans.items())
+    if len(set(currents.values())) != 1:
+        raise ValueError("the nodes are not at the same step of %s (%s): put them in step with migrate.yml before "
+                         "ramping" % (label, ", ".join("%s %s" % (node, currents[node]) for node in sorted(currents))))
+    state = start_state(next(iter(currents.values())), request["steps"])
+    state["window"] = {"start": "now", "seconds": request["interval"]}
+    state["line"] = start_line(label, state, request, len(plans))
+    return state
+
+
+def next_window(state, interval):
+    """Where the next check's window starts: when a raised step was set, else where this one ended."""
+    return {"start": "step" if state["action"] == RAISE else "previous", "seconds": interval}
+
+
+def after_check(state, gate, request):
+    """The state after one check's gate, with its progress line and the next window."""
+    new = decide(state, gate["verdict"], request["steps"], request["threshold"], request["checks_per_step"])
+    new["measured_step"] = state["step"]
+    new["line"] = progress_line(new["checks"], state["step"], gate, new, request["threshold"], dry_run=request["dry_run"])
+    new["window"] = next_window(new, request["interval"])
+    return new
+
+
+def ends(state, dry_run):
+    """Whether the ramp ends after this check (done, or a dry run's first decision)."""
+    return state["action"] == DONE or (dry_run and state["action"] in (RAISE, ROLLBACK))
+
+
+def end_lines(label, state, request, gate):
+    """The lines the ramp ends with after a check: done, a dry run's decision, or the rollback's numbers."""
+    measured = state["measured_step"]
+    if state["action"] == ROLLBACK:
+        head = "%s %s from step %s to 0 after %s failed checks in a row" % (
+            "dry run: would roll back" if request["dry_run"] else "rolled back", label, measured, request["threshold"])
+        return [head, state["line"], ""] + gate["table"] + [""] + gate["figures"]
+    if request["dry_run"]:
+        return ["dry run: the gate passes at step %s, the ramp would %s" % (
+            measured, "raise to %s" % state["target"] if state["action"] == RAISE else "be done")]
+    if state["action"] == DONE:
+        return ["ramp of %s done at step %s after %s checks" % (label, measured, state["checks"])]
+    return []
+
+
+def stopped_lines(label, state, request, min_requests):
+    return ["ramp of %s stopped after %s checks at step %s without reaching %s: the checks stayed inconclusive (too few "
+            "requests for the gate's min_requests %s) or kept failing below the threshold. Rerun to resume, with a "
+            "longer -e interval or -e max_checks. Last check: %s" % (
+                label, state["checks"], state["step"], request["steps"][-1], min_requests, state.get("line"))]

@@ -33,8 +33,11 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy impor
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.report import step_table
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import read_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import load_app_state
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
-    ROLLBACK, StepError, apply_step, plan_step)
+    ROLLBACK, StepError, apply_step, parse_step_request, plan_step)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 
 WINDOW_STARTS = ("step", "now", "previous")
 
@@ -45,11 +48,28 @@ class EngineError(CloudshiftError):
 
 # -- node half ------------------------------------------------------------------------------------
 
-def plan_on_node(client, state_dir, target, request):
-    """Where this node's backend is and where the request takes it; checks the backend and servers are live
-    on an admin-level socket (read only)."""
+def backend_of(target):
+    """The backend a target names (the app's own, or <app>--<route>); the app model built it, this checks it."""
+    if target.get("route") is None:
+        return validate_name(target["app"], "app")
+    return route_backend(target["app"], target["route"])
+
+
+def parse_request(value):
+    """A step 0-100 or rollback (StepError naming the value)."""
+    return parse_step_request(value)
+
+
+def plan_on_node(client, state_dir, target, request=None):
+    """Where this node's backend is and where the request takes it (None: nowhere, the plan says where it is);
+    checks the backend and servers are live on an admin-level socket (read only)."""
     state = load_app_state(state_dir, target["app"])
-    plan = plan_step(state, target["app"], request, target["initial_step"], route=target["route"])
+    entry = (state or {}) if target["route"] is None else ((state or {}).get("routes") or {}).get(target["route"]) or {}
+    if request is None:
+        plan = plan_step(state, target["app"], 0, target["initial_step"], route=target["route"])
+        plan.update(target=plan["current"], reaching_100=False, leaving_100=False)
+    else:
+        plan = plan_step(state, target["app"], request, target["initial_step"], route=target["route"])
     servers = read_backend(client, target["backend"], require_admin=True)
     missing = [name for name in target["cloud_servers"] + target["onprem_servers"] if name not in servers]
     if missing:
@@ -61,6 +81,7 @@ def plan_on_node(client, state_dir, target, request):
         "recorded": plan["recorded"],
         "reaching_100": plan["reaching_100"],
         "leaving_100": plan["leaving_100"],
+        "updated_at": entry.get("updated_at"),
     }
 
 
@@ -90,32 +111,30 @@ def measure_window(client, state_dir, target, start, seconds, since=None, ring=N
 
 
 def measure_on_node(client, state_dir, target, request, window, ring=None):
-    """Phase measure: this node's plan and window (read only)."""
+    """Phase measure: this node's plan and, unless window is None, its window (read only)."""
     plan = plan_on_node(client, state_dir, target, request)
+    if window is None:
+        return {"plan": plan, "window": None, "snapshot": None}
     measured, snapshot = measure_window(client, state_dir, target, window["start"], window.get("seconds") or 0,
                                         since=window.get("since"), ring=ring)
     return {"plan": plan, "window": measured, "snapshot": snapshot}
 
 
-def apply_on_node(client, state_dir, target, step, expected_current, by=None, note=None, server_state_file=None,
-                  ring=None, check_mode=False):
-    """Phase apply: the decided step, if the node is still at the step its plan found."""
-    state = load_app_state(state_dir, target["app"])
-    now = plan_step(state, target["app"], step, target["initial_step"], route=target["route"])
-    if expected_current is not None and now["current"] != expected_current:
-        raise StepError("%s moved on this node since the plan (from step %s to %s): another run changed it; nothing "
-                        "was changed here" % (target["label"], expected_current, now["current"]))
-    return apply_step(client, state_dir, target["app"], target["cloud_servers"], target["onprem_servers"], step,
-                      initial_step=target["initial_step"], by=by, note=note, server_state_file=server_state_file,
-                      check_mode=check_mode, route=target["route"], timings_ring=ring)
-
-
-def undo_on_node(client, state_dir, target, undone_step, by=None, note=None, server_state_file=None, ring=None,
-                 check_mode=False):
-    """Take back a step that did not reach every node (idempotent: a node not at undone_step keeps its step)."""
-    return apply_step(client, state_dir, target["app"], target["cloud_servers"], target["onprem_servers"], None,
-                      initial_step=target["initial_step"], by=by, note=note, server_state_file=server_state_file,
-                      check_mode=check_mode, route=target["route"], timings_ring=ring, undo_step=undone_step)
+def apply_on_node(client, state_dir, target, step, expected_current, undo_step=None, by=None, note=None,
+                  server_state_file=None, ring=None, check_mode=False):
+    """Phase apply: the decided step, if the node is still at the step its plan found (or, with undo_step, take
+    back a step that did not reach every node: a node not at undo_step keeps its step)."""
+    if undo_step is None and expected_current is not None:
+        state = load_app_state(state_dir, target["app"])
+        now = plan_step(state, target["app"], parse_request(step), target["initial_step"], route=target["route"])
+        # Already at the step: a retry (on_node_failure=complete) after this node took it.
+        if now["current"] not in (expected_current, now["target"]):
+            raise StepError("%s moved on this node since the plan (from step %s to %s): another run changed it; "
+                            "nothing was changed here" % (target["label"], expected_current, now["current"]))
+    return apply_step(client, state_dir, target["app"], target["cloud_servers"], target["onprem_servers"],
+                      step if undo_step is None else None, initial_step=target["initial_step"], by=by, note=note,
+                      server_state_file=server_state_file, check_mode=check_mode, route=target["route"],
+                      timings_ring=ring if ring is not None else DEFAULT_RING, undo_step=undo_step)
 
 
 # -- controller half (pure) -----------------------------------------------------------------------
@@ -177,5 +196,429 @@ def node_paths(node):
     return dict(node, server_state_file=node.get("server_state_file") or os.path.join(state_dir, "server-state"))
 
 
-__all__ = ["ROLLBACK", "EngineError", "plan_on_node", "measure_on_node", "apply_on_node", "undo_on_node",
-           "agreed_step", "is_raising", "cloud_checks_needed", "refusal", "window_request", "summary"]
+
+
+# -- controller half (with I/O on the controller: AWS, the audit log) -----------------------------
+
+def _settings(args):
+    return args.get("settings") or {}
+
+
+def lock_purpose(request):
+    route = " route=%s" % request["route"] if request.get("route") else ""
+    if request["verb"] == "ramp":
+        return "ramp.yml app=%s%s steps=%s" % (request["app"], route, ",".join(str(step) for step in request["steps"]))
+    return "migrate.yml app=%s%s step=%s" % (request["app"], route, request["step"])
+
+
+def lock_ttl(request, ttl):
+    """The lease: the role's, or longer when the run holds the lock through a gate window or ramp checks."""
+    if request["verb"] == "ramp":
+        return max(int(ttl), 3 * int(request["interval"]) + 600)
+    return max(int(ttl), int(request.get("gate_window") or 0) + 600)
+
+
+def begin(args, fleet):
+    """Phase begin: the app model's one validation, the request's, and what the nodes need (pure)."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils.app_model import request as requests
+    from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.validation import app_model_problems
+    apps = args.get("apps")
+    settings = _settings(args)
+    problems = app_model_problems(apps, settings.get("validation") or {})
+    if problems:
+        raise EngineError("the app model or the role settings are refused, nothing was changed: %s" % "; ".join(problems))
+    verb = args.get("verb") or "migrate"
+    request_args = dict(args.get("request") or {})
+    target = None
+    if verb == "ramp":
+        request, target = requests.ramp_request(request_args, apps, fleet, settings.get("model"))
+    elif verb == "status":
+        request = requests.status_request(request_args, apps, fleet)
+    elif verb == "shadow":
+        request = requests.shadow_request(request_args, apps, fleet)
+    elif verb == "restore":
+        request = requests.restore_request(request_args, apps, fleet)
+    else:
+        request, target = requests.migrate_request(request_args, apps, fleet, settings.get("model"))
+    every_app = [app["name"] for app in apps]
+    run = {"changed": False, "verb": request["verb"], "request": request, "target": target,
+           "lock_node": request["lock_node"], "lock": None, "apps": every_app,
+           "window": window_request(request.get("gate_window") or 0)}
+    ttl = int(args.get("lock_ttl") or 900)
+    if request["verb"] == "dns" and request["step"] == "dns-rollback":
+        run["window"] = None
+    if request["verb"] == "status":
+        run["apps"] = [request["app"]] if request.get("app") else every_app
+        if request["reconcile"]:
+            run["lock"] = _lock(run["apps"], ttl, "reconcile of %s" % ", ".join(run["apps"]), request)
+    elif request["verb"] == "restore":
+        run["lock"] = _lock(every_app, ttl, "restore.yml (previous configuration)", request)
+    elif request["verb"] == "shadow":
+        seconds = sum(seconds for _percent, seconds in request["schedule"])
+        run["lock"] = _lock([request["app"]], max(ttl, seconds + 600), "replicate.yml app=%s" % request["app"], request)
+    elif not request.get("dry_run"):
+        run["lock"] = _lock([request["app"]], lock_ttl(request, ttl), lock_purpose(request), request)
+    return run
+
+
+def _lock(names, ttl, purpose, request):
+    return {"names": names, "ttl": ttl, "purpose": purpose, "by": request.get("by"), "break_stale": request["break_lock"]}
+
+
+def _first(nodes, values):
+    for node in nodes:
+        if node in values:
+            return values[node]
+    return None
+
+
+def judge_step(run, measured, args):
+    """Phase judge: the same step on every node, the cloud side before traffic goes up, the gate over every node's
+    window; the decision, or EngineError with the lines refusing the step."""
+    target = run["target"]
+    request = run["request"]
+    nodes = sorted(measured)
+    if not nodes:
+        raise EngineError("no node measured %s" % target["label"])
+    plans = dict((node, measured[node]["plan"]) for node in nodes)
+    step = agreed_step(target, plans) if len(plans) > 1 else plans[nodes[0]]["step"]
+    raising = is_raising(plans, step)
+    current = plans[nodes[0]]["current"]
+    prefix = "refused: %s stays at step %s" % (target["label"], current)
+    check_elb, check_capacity = cloud_checks_needed(plans, step)
+    cloud = _cloud_side(target, args, check_elb, check_capacity, prefix)
+    verdict = _gate(target, dict((node, measured[node]["window"]) for node in nodes), args)
+    lines = refusal(target, plans, step, verdict, request.get("force"))
+    if lines:
+        raise EngineError("\n".join(lines))
+    return {"changed": False, "step": step, "raising": raising,
+            "forced": bool(raising and request.get("force") and verdict["verdict"] == "fail"),
+            "note": step_note(raising, verdict, request.get("force")),
+            "gate": verdict, "cloud_tables": cloud["tables"],
+            "expected": dict((node, plans[node]["current"]) for node in nodes)}
+
+
+def node_report(node, target, applied, reloaded=None):
+    report = dict(reloaded or applied)
+    report.update({"node": node, "app": target["backend"], "previous_step": applied.get("previous_step"),
+                   "step": applied.get("step"), "reloaded": bool(applied.get("reload_required"))})
+    return report
+
+
+def finish_step(run, decision, active, every, measured, applied, undone, failures, args, check_mode=False):
+    """Phase finish: the fleet's outcome, the audit line and the report (failed_lines when the step did not reach
+    every node)."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, fleet
+    target = run["target"]
+    request = run["request"]
+    step = decision.get("step")
+    audit_dir = args.get("audit_dir")
+    failed = [node for node in every if node not in active]
+    result = {"changed": any(result.get("changed") for result in applied.values())}
+    gate_result = decision.get("gate") or {}
+    first = _first(every, applied) or {}
+    if failed:
+        rows = []
+        for node in every:
+            failure = failures.get(node) or {}
+            rows.append({"node": node, "failed": node in failed, "result": applied.get(node) or {},
+                         "undo": undone.get(node), "previous_step": ((measured.get(node) or {}).get("plan") or {}).get("current"),
+                         "self_undone": failure.get("undone", False), "self_undone_step": failure.get("step"),
+                         "error": failure.get("error")})
+        mode = request.get("on_node_failure") or "revert"
+        record = audit.build_record(
+            target["app"], "step-undone", route=target["route"], by=request.get("by"), from_step=step,
+            to_step=first.get("previous_step", step), note="step %s did not reach %s (on_node_failure=%s); taken back "
+            "on %s" % (step, ", ".join(failed), mode, ", ".join(fleet.undone_nodes(rows)) or "no node"),
+            details={"nodes": every})
+        _audit(audit_dir, record, check_mode, result)
+        result["failed_lines"] = fleet.failure_report(target["label"], step, rows, mode)
+        return result
+    if result["changed"] and audit_dir:
+        action = args.get("audit_action") or ("rollback" if request.get("step") == ROLLBACK else "step")
+        record = audit.build_record(target["app"], action, route=target["route"], by=request.get("by"),
+                                    from_step=first.get("previous_step"), to_step=step,
+                                    verdict=gate_result.get("verdict"), forced=decision.get("forced", False),
+                                    note=args.get("audit_note") or decision.get("note"),
+                                    details=_gate_details(gate_result, active))
+        _audit(audit_dir, record, check_mode, result)
+        result["audit"] = record
+    reloaded = args.get("reloaded") or {}
+    reports = [node_report(node, target, applied[node], reloaded.get(node)) for node in every if node in applied]
+    result["reports"] = reports
+    if gate_result:
+        result["report"] = summary(target, gate_result, decision.get("raising"), request.get("gate_window"), reports)
+    return result
+
+
+def _audit(audit_dir, record, check_mode, result):
+    """Append a record to the audit log (not in check mode); a failure is a warning once the change is made."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit
+    if not audit_dir or check_mode:
+        return
+    try:
+        audit.append_record(audit_dir, record)
+    except audit.AuditError as exc:
+        result.setdefault("warnings", []).append(str(exc))
+
+
+def _gate_details(gate_result, nodes):
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit
+    details = {"nodes": nodes}
+    if gate_result.get("window"):
+        details["figures"] = audit.figures_digest(gate_result["window"])
+        details["backend"] = gate_result["window"].get("backend")
+    if gate_result.get("checks") is not None:
+        details["checks"] = gate_result["checks"]
+    return details
+
+
+def _gate(target, windows, args):
+    from ansible_collections.cloudshift.migration.plugins.module_utils import gate
+    reference = None
+    if args.get("audit_dir"):
+        reference = os.path.join(args["audit_dir"], "%s.onprem-reference.json" % target["backend"])
+    return gate.run({"windows": windows, "thresholds": target["thresholds"], "reference_file": reference,
+                     "label": target["label"]}, check_mode=bool(args.get("check_mode")))
+
+
+def _cloud_side(target, args, check_elb, check_capacity, prefix):
+    from ansible_collections.cloudshift.migration.plugins.module_utils import cloud_model
+    if not (check_elb or check_capacity):
+        return {"refusal": None, "tables": [], "health": None, "capacity": None}
+    cloud = cloud_model.cloud_side(target["app_entry"], args.get("aws") or {}, args.get("ca_file"), check_elb,
+                                   check_capacity)
+    if cloud["refusal"]:
+        raise EngineError("\n".join(["%s, %s" % (prefix, cloud["refusal"][0])] + cloud["refusal"][1:]))
+    return cloud
+
+
+# -- ramp.yml ---------------------------------------------------------------------------------------
+
+def judge_ramp_start(run, measured, args):
+    """Before the first check: every node at one step; the start line; the audit's ramp-start."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, ramp
+    target, request = run["target"], run["request"]
+    plans = dict((node, measured[node]["plan"]) for node in measured)
+    try:
+        state = ramp.start(target["label"], request, plans)
+    except ValueError as exc:
+        raise EngineError(str(exc))
+    result = {"changed": False, "ramp": state, "apply": False, "line": state["line"]}
+    if not request["dry_run"]:
+        record = audit.build_record(
+            target["app"], "ramp-start", route=target["route"], by=request.get("by"), from_step=state["step"],
+            note="steps %s, interval %g s, threshold %s, %s check(s) a step" % (
+                ",".join(str(step) for step in request["steps"]), request["interval"], request["threshold"],
+                request["checks_per_step"]), details={"nodes": sorted(measured)})
+        _audit(args.get("audit_dir"), record, args.get("check_mode"), result)
+    return result
+
+
+def judge_ramp_check(run, measured, args):
+    """One check: the gate over the interval on every node, the decision, the cloud side before a raise."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import ramp
+    target, request = run["target"], run["request"]
+    state = args["ramp"]
+    nodes = sorted(measured)
+    gate_result = _gate(target, dict((node, measured[node]["window"]) for node in nodes), args)
+    new = ramp.after_check(state, gate_result, request)
+    apply = new["action"] in (ramp.RAISE, ramp.ROLLBACK) and not request["dry_run"]
+    if apply and new["action"] == ramp.RAISE:
+        _cloud_side(target, args, state["step"] == 0, True,
+                    "ramp stopped: %s stays at step %s" % (target["label"], state["step"]))
+    return {"changed": False, "ramp": new, "apply": apply, "step": new["target"],
+            "raising": new["action"] == ramp.RAISE, "gate": gate_result, "forced": False,
+            "note": "ramp check %s: %s" % (new["checks"], new["action"]),
+            "audit_action": "ramp-rollback" if new["action"] == ramp.ROLLBACK else "step",
+            "expected": dict((node, measured[node]["plan"]["current"]) for node in nodes),
+            "ends": ramp.ends(new, request["dry_run"]) or new["action"] == ramp.ROLLBACK,
+            "line": new["line"]}
+
+
+def finish_ramp(run, decision, active, every, measured, applied, undone, failures, args, check_mode=False):
+    """After one check: its verdict and step in the audit log; the end's lines (done, dry run, rollback)."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, ramp
+    target, request = run["target"], run["request"]
+    state = decision["ramp"]
+    result = {"changed": False}
+    if decision.get("apply"):
+        result = finish_step(run, decision, active, every, measured, applied, undone, failures,
+                             dict(args, audit_action=decision["audit_action"], audit_note=decision["note"]),
+                             check_mode=check_mode)
+        if result.get("failed_lines"):
+            return result
+    gate_result = decision["gate"]
+    if not request["dry_run"]:
+        verdict = audit.build_record(
+            target["app"], "verdict", route=target["route"], by=request.get("by"), from_step=state["measured_step"],
+            to_step=state["target"], verdict=gate_result["verdict"],
+            note="ramp check %s: %s" % (state["checks"], state["action"]), details=_gate_details(gate_result, active))
+        _audit(args.get("audit_dir"), verdict, check_mode, result)
+        if state["action"] == ramp.DONE:
+            done = audit.build_record(target["app"], "ramp-done", route=target["route"], by=request.get("by"),
+                                      to_step=state["measured_step"], verdict=gate_result["verdict"],
+                                      note="ramp done after %s checks" % state["checks"], details={"nodes": active})
+            _audit(args.get("audit_dir"), done, check_mode, result)
+    lines = ramp.end_lines(target["label"], state, request, gate_result)
+    if state["action"] == ramp.ROLLBACK:
+        result["failed_lines"] = lines
+    else:
+        result["report"] = lines
+    return result
+
+
+def finish_ramp_stopped(run, args, check_mode=False):
+    """The ramp ran out of checks: recorded, and the run fails saying how to resume."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, ramp
+    from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import resolve_thresholds
+    target, request = run["target"], run["request"]
+    state = args.get("ramp") or {}
+    result = {"changed": False}
+    if not request["dry_run"]:
+        record = audit.build_record(target["app"], "ramp-stopped", route=target["route"], by=request.get("by"),
+                                    from_step=state.get("step"), note="stopped after %s checks without reaching the "
+                                    "last step" % state.get("checks"), details={"nodes": args.get("nodes") or []})
+        _audit(args.get("audit_dir"), record, check_mode, result)
+    min_requests = resolve_thresholds(target["thresholds"])["min_requests"]
+    result["failed_lines"] = ramp.stopped_lines(target["label"], state, request, min_requests)
+    return result
+
+
+# -- step=dns / dns-rollback ------------------------------------------------------------------------
+
+def dns_params(target, request, args):
+    """route53_cutover's options for the app's DNS move."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import cloud_model, route53
+    dns = target["dns"] or {}
+    cloud = target.get("cloud") or {}
+    rollback = request["step"] == "dns-rollback"
+    params = dict(args.get("aws") or {})
+    params.update({
+        "state": "restore" if rollback else "cutover",
+        "zone": dns["zone"], "private_zone": dns.get("private_zone", False),
+        "record": dns.get("record") or target["host"],
+        "load_balancer_type": cloud.get("load_balancer_type") or "auto",
+        "type": dns.get("type", "alias"), "ipv6": dns.get("ipv6", False),
+        "evaluate_target_health": dns.get("evaluate_target_health", True), "ttl": dns.get("ttl", 60),
+        "backup_file": dns_backup_file(args["audit_dir"], target["app"]), "wait": True,
+        "wait_timeout": dns.get("wait_timeout", 300),
+        "comment": "cloudshift.migration step=%s of %s by %s" % (request["step"], target["app"], request.get("by") or "operator")})
+    if dns.get("target_dns_name") is not None:
+        params.update(target_dns_name=dns["target_dns_name"], target_hosted_zone_id=dns.get("target_hosted_zone_id"))
+    else:
+        params["load_balancer"] = cloud.get("load_balancer")
+    if request.get("dns_weight") is not None and not rollback:
+        params["weight"] = int(request["dns_weight"])
+    return cloud_model.checked(route53.ARGUMENT_SPEC, params, "the DNS move of %s" % target["app"])
+
+
+def dns_backup_file(audit_dir, app):
+    return os.path.join(audit_dir, "%s.dns-backup.json" % app)
+
+
+def judge_dns(run, measured, args):
+    """step=dns: every node held 100 for the soak, the gate over it (force overrides), the ELB and capacity (force
+    does not); then the record moves through Route53. dns-rollback puts the backup back, never gated."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import cloud_model, route53
+    target, request = run["target"], run["request"]
+    app = target["app"]
+    rollback = request["step"] == "dns-rollback"
+    refused = "refused: the DNS of %s stays where it is" % app
+    gate_result = {}
+    cloud = {"tables": [], "health": None, "capacity": None}
+    nodes = sorted(measured)
+    if not rollback:
+        soak = int((target["dns"] or {}).get("soak_seconds", 3600))
+        states = dict((node, {"step": measured[node]["plan"]["current"] if measured[node]["plan"]["recorded"] else None,
+                              "updated_at": measured[node]["plan"].get("updated_at")}) for node in nodes)
+        problems = cloud_model.dns_soak_problems(states, soak, app)
+        if problems:
+            raise EngineError("%s: %s" % (refused, "; ".join(problems)))
+        gate_result = _gate(target, dict((node, measured[node]["window"]) for node in nodes), args)
+        if gate_result["verdict"] != "pass" and not request.get("force"):
+            raise EngineError("\n".join(["%s, the gate over the %s s at step 100 is %s (pass -e force=true to move DNS "
+                                         "anyway; it is recorded)" % (refused, gate_result["window"]["seconds"],
+                                                                     gate_result["verdict"])]
+                                        + gate_result["table"] + [""] + gate_result["figures"]))
+        cloud = _cloud_side(target, args, True, True, refused)
+    try:
+        change = route53.run(dns_params(target, request, args), check_mode=bool(args.get("check_mode")))
+    except route53.CutoverError as exc:
+        raise EngineError("the DNS of %s: %s" % (app, exc))
+    change.pop("diff", None)
+    return {"changed": bool(change["changes"]), "dns": change, "gate": gate_result, "cloud": cloud,
+            "forced": bool(not rollback and request.get("force") and gate_result.get("verdict") != "pass")}
+
+
+def finish_dns(run, decision, active, args, check_mode=False):
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit
+    target, request = run["target"], run["request"]
+    change = decision["dns"]
+    gate_result = decision.get("gate") or {}
+    rollback = request["step"] == "dns-rollback"
+    result = {"changed": bool(change["changes"])}
+    if change["changes"]:
+        weight = request.get("dns_weight")
+        note = "%s %s" % (change["record"], "restored" if rollback else (
+            "weighted %s/255 to the ELB" % weight if weight is not None else "pointed at the ELB"))
+        details = _gate_details(gate_result, active) if gate_result else {"nodes": active}
+        details["dns"] = dict((key, change.get(key)) for key in ("record", "zone_id", "change_id", "status", "before",
+                                                                 "after", "target"))
+        details["dns"]["backup_file"] = dns_backup_file(args["audit_dir"], target["app"])
+        record = audit.build_record(target["app"], request["step"], by=request.get("by"),
+                                    verdict=gate_result.get("verdict"), forced=decision.get("forced", False),
+                                    note=note, details=details)
+        _audit(args.get("audit_dir"), record, check_mode, result)
+    lines = ["DNS of %s%s:" % (target["app"], " (check mode: nothing submitted)" if check_mode else "")] + change["table"]
+    if not rollback:
+        lines += ["", "cloud against on-prem over the soak (%s s):" % gate_result["window"]["seconds"]] + gate_result["figures"]
+        lines += ["", "gate of the DNS move:"] + gate_result["table"] + decision["cloud"]["tables"]
+    result["report"] = lines
+    return result
+
+
+# -- status ------------------------------------------------------------------------------------------
+
+def finish_status(run, every, nodes_read, args, check_mode=False):
+    """Every node's status in one table; the reconcile recorded per app; fail_on_drift."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, fleet
+    request = run["request"]
+    rows = [{"node": node, "result": nodes_read.get(node) or {"failed": True, "msg": "no answer"}} for node in every]
+    reconciled = request["reconcile"] and not check_mode
+    status = fleet.status_report(rows, reconciled=reconciled)
+    result = {"changed": bool(reconciled and status["drift"]), "report": status["lines"], "status": status}
+    if reconciled and status["drift"]:
+        for app in run["apps"]:
+            mentions = [problem for problems in status["drift"].values() for problem in problems if app in problem]
+            if mentions:
+                note = "live state put back to the recorded one on %s: %s" % (", ".join(sorted(status["drift"])),
+                                                                              "; ".join(mentions))
+                record = audit.build_record(app, "reconcile", by=request.get("by"), note=note[:900],
+                                            details={"nodes": every})
+                _audit(args.get("audit_dir"), record, check_mode, result)
+    if request["fail_on_drift"] and not status["consistent"]:
+        result["failed_lines"] = [status["lines"][-1]]
+    return result
+
+
+# -- dispatch ---------------------------------------------------------------------------------------
+
+def judge(run, measured, args):
+    if run["verb"] == "ramp":
+        return judge_ramp_check(run, measured, args) if args.get("ramp") else judge_ramp_start(run, measured, args)
+    if run["verb"] == "dns":
+        return judge_dns(run, measured, args)
+    return judge_step(run, measured, args)
+
+
+def finish(run, decision, active, every, measured, applied, undone, failures, args, check_mode=False):
+    if run["verb"] == "ramp":
+        if args.get("stopped"):
+            return finish_ramp_stopped(run, dict(args, nodes=active), check_mode)
+        return finish_ramp(run, decision, active, every, measured, applied, undone, failures, args, check_mode)
+    if run["verb"] == "dns":
+        return finish_dns(run, decision, active, args, check_mode)
+    if run["verb"] == "status":
+        return finish_status(run, every, args.get("nodes_read") or {}, args, check_mode)
+    return finish_step(run, decision, active, every, measured, applied, undone, failures, args, check_mode)

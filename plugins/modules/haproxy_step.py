@@ -20,15 +20,54 @@ description:
   - Everything is validated (names, step, backend and servers on the runtime API) before the first
     command that changes anything. If recording the step fails, the weights are put back.
   - Never touches a server's admin state.
+  - "The step engine (C(playbooks/migrate.yml), C(ramp.yml)) runs it twice per node: O(phase=measure) first on every
+    node (the plan: the recorded step and where the request takes it, the backend and servers live on an
+    admin-level socket; and the cloud and on-prem figures of the O(window)), reading only; then, once the
+    controller has judged every node's window, O(phase=apply) with the decided step and O(expected_step)."
 options:
+  phase:
+    description:
+      - V(apply) moves the app to O(step) (or takes O(undo_step) back).
+      - V(measure) changes nothing on HAProxy - it plans O(step) on this node and measures the O(window); with
+        O(lock) it takes the run's lock on this node first (the fleet's lock node).
+    type: str
+    choices: [apply, measure]
+    default: apply
+    version_added: 0.7.0
+  target:
+    description:
+      - The backend the step moves, as the app model resolves it (C(app), C(route), C(cloud_servers),
+        C(onprem_servers), C(initial_step), C(label)), given instead of O(app), O(route), O(cloud_servers),
+        O(onprem_servers) and O(initial_step).
+    type: dict
+    version_added: 0.7.0
+  window:
+    description:
+      - With O(phase=measure), where the window starts - C(start) V(step) (since the current step was set),
+        V(now) (C(seconds) from now) or V(previous) (at the snapshot C(since), where the previous window ended) -
+        and C(seconds), its length (V(0) until now).
+    type: dict
+    version_added: 0.7.0
+  expected_step:
+    description:
+      - With O(phase=apply), the step this node was at when it was planned; when it is no longer there (another
+        run moved it), nothing is changed and the task fails.
+    type: int
+    version_added: 0.7.0
+  lock:
+    description:
+      - With O(phase=measure), the run's lock to take on this node before anything else - C(names), C(ttl),
+        C(purpose), C(by), C(break_stale) (as M(cloudshift.migration.migration_lock)). The action plugin adds
+        the run's identity.
+    type: dict
+    version_added: 0.7.0
   state_dir:
     description: Directory of the node's state store.
     type: path
     required: true
   app:
-    description: Name of the app; also the name of its backend (unless O(route) is given).
+    description: Name of the app; also the name of its backend (unless O(route) is given). Required without O(target).
     type: str
-    required: true
   route:
     description:
       - Name of one route of the app (path-by-path migration, docs/app-model.md). The step then applies
@@ -36,15 +75,13 @@ options:
         file; O(cloud_servers), O(onprem_servers) and O(initial_step) are the route's.
     type: str
   cloud_servers:
-    description: Names of the backend's cloud servers.
+    description: Names of the backend's cloud servers. Required without O(target).
     type: list
     elements: str
-    required: true
   onprem_servers:
-    description: Names of the backend's on-prem servers.
+    description: Names of the backend's on-prem servers. Required without O(target).
     type: list
     elements: str
-    required: true
   step:
     description:
       - The cloud share in percent (V(0) to V(100)), or V(rollback) for the previous recorded step.
@@ -76,12 +113,12 @@ options:
     type: path
   config_file:
     description:
-      - HAProxy's configuration file rendered by the role. When given, the C(weight) of the app's
-        servers in it is updated to the live weights (validated with C(haproxy -c), replaced atomically,
-        no reload), so the file on disk always holds the recorded step.
+      - Ignored since 0.7.0, kept so that existing tasks still run. haproxy.cfg has one writer, the role's template;
+        the live weights of a step below 100 are kept in the state store and O(server_state_file), which HAProxy
+        loads at a reload or a start.
     type: path
   binary:
-    description: The HAProxy binary used to validate O(config_file).
+    description: Ignored since 0.7.0 (it validated O(config_file)).
     type: path
     default: haproxy
   timings_ring:
@@ -146,6 +183,26 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+plan:
+  description: With O(phase=measure), this node's plan - C(current) and C(step) (the request resolved), C(recorded), C(reaching_100), C(leaving_100).
+  returned: phase=measure
+  type: dict
+  version_added: 0.7.0
+window:
+  description: With O(phase=measure), the window's figures (as M(cloudshift.migration.haproxy_stats_info) returns them).
+  returned: phase=measure
+  type: dict
+  version_added: 0.7.0
+snapshot:
+  description: With O(phase=measure), the snapshot ending the window (the next window of a ramp starts there).
+  returned: phase=measure
+  type: dict
+  version_added: 0.7.0
+lock:
+  description: With O(lock), what the lock request did (as M(cloudshift.migration.migration_lock) returns it).
+  returned: with O(lock)
+  type: dict
+  version_added: 0.7.0
 app:
   description: The app.
   returned: success
@@ -219,24 +276,77 @@ snapshot_file:
   type: str
 """
 
+import datetime
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.cloudshift.migration.plugins.module_utils import lock as run_lock
+from ansible_collections.cloudshift.migration.plugins.module_utils import step_engine
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     exit_with_result, runtime_argument_spec, runtime_client)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import apply_step
+
+TARGET_KEYS = ("app", "route", "cloud_servers", "onprem_servers", "initial_step")
+
+
+def target_of(params):
+    """The backend to move: the target dict, or the separate options."""
+    if params["target"] is not None:
+        target = dict(params["target"])
+        for key in ("app", "cloud_servers", "onprem_servers"):
+            if target.get(key) is None:
+                raise step_engine.EngineError("target has no %s" % key)
+        target.setdefault("route", None)
+        target["initial_step"] = int(target.get("initial_step") or 0)
+    else:
+        missing = [key for key in ("app", "cloud_servers", "onprem_servers") if params[key] is None]
+        if missing:
+            raise step_engine.EngineError("missing required arguments: %s (or give target)" % ", ".join(missing))
+        target = dict((key, params[key]) for key in TARGET_KEYS)
+    target["backend"] = step_engine.backend_of(target)
+    target.setdefault("label", target["app"] if target["route"] is None else "%s route %s" % (target["app"], target["route"]))
+    return target
+
+
+def measure(module, target):
+    params = module.params
+    result = {"changed": False}
+    if params["lock"] is not None:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        result["lock"] = run_lock.handle(params["state_dir"], params["lock"], now, check_mode=module.check_mode)
+        if result["lock"]["conflicts"]:
+            module.fail_json(msg="the lock is held by another run", conflicts=result["lock"]["conflicts"], lock=result["lock"])
+    client = runtime_client(module)
+    request = None if params["step"] is None else step_engine.parse_request(params["step"])
+    window = params["window"] if params["window"] else None
+    result.update(step_engine.measure_on_node(client, params["state_dir"], target, request, window,
+                                              ring=params["timings_ring"] or None))
+    return result
+
+
+def apply(module, target):
+    params = module.params
+    return step_engine.apply_on_node(runtime_client(module), params["state_dir"], target, params["step"],
+                                     params["expected_step"], undo_step=params["undo_step"], by=params["by"],
+                                     note=params["note"], server_state_file=params["server_state_file"],
+                                     ring=params["timings_ring"], check_mode=module.check_mode)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=runtime_argument_spec(
+            phase=dict(type="str", choices=["apply", "measure"], default="apply"),
             state_dir=dict(type="path", required=True),
-            app=dict(type="str", required=True),
+            target=dict(type="dict"),
+            app=dict(type="str"),
             route=dict(type="str"),
-            cloud_servers=dict(type="list", elements="str", required=True),
-            onprem_servers=dict(type="list", elements="str", required=True),
+            cloud_servers=dict(type="list", elements="str"),
+            onprem_servers=dict(type="list", elements="str"),
             step=dict(type="str"),
             undo_step=dict(type="int"),
+            expected_step=dict(type="int"),
             initial_step=dict(type="int", default=0),
+            window=dict(type="dict"),
+            lock=dict(type="dict"),
             by=dict(type="str"),
             note=dict(type="str"),
             server_state_file=dict(type="path"),
@@ -244,21 +354,21 @@ def main():
             binary=dict(type="path", default="haproxy"),
             timings_ring=dict(type="str", default="cloudshift-timings"),
         ),
-        mutually_exclusive=[("step", "undo_step")],
-        required_one_of=[("step", "undo_step")],
+        mutually_exclusive=[("step", "undo_step"), ("target", "app"), ("target", "route"), ("target", "cloud_servers"),
+                            ("target", "onprem_servers")],
         supports_check_mode=True,
     )
     params = module.params
     try:
-        result = apply_step(runtime_client(module), params["state_dir"],
-                            params["app"], params["cloud_servers"], params["onprem_servers"], params["step"],
-                            initial_step=params["initial_step"], by=params["by"], note=params["note"],
-                            server_state_file=params["server_state_file"], config_file=params["config_file"],
-                            binary=params["binary"], check_mode=module.check_mode, route=params["route"],
-                            timings_ring=params["timings_ring"], undo_step=params["undo_step"])
+        if params["phase"] == "apply" and params["step"] is None and params["undo_step"] is None:
+            raise step_engine.EngineError("one of the following is required: step, undo_step")
+        target = target_of(params)
+        result = measure(module, target) if params["phase"] == "measure" else apply(module, target)
     except (CloudshiftError, ValueError) as exc:
         requested = params["step"] if params["undo_step"] is None else "undo %s" % params["undo_step"]
-        module.fail_json(msg=str(exc), app=params["app"], route=params["route"], step_requested=requested,
+        app = (params["target"] or {}).get("app", params["app"])
+        route = (params["target"] or {}).get("route", params["route"])
+        module.fail_json(msg=str(exc), app=app, route=route, step_requested=requested,
                          commands_applied=list(getattr(exc, "applied", None) or []))
     exit_with_result(module, result)
 

@@ -133,8 +133,7 @@ import datetime
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError
-from ansible_collections.cloudshift.migration.plugins.module_utils.lock import (
-    LockError, acquire, describe_lock, lease_left, query, release)
+from ansible_collections.cloudshift.migration.plugins.module_utils.lock import LockError, handle
 
 ARGUMENT_SPEC = dict(
     state_dir=dict(type="path", required=True),
@@ -150,37 +149,13 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def conflict_view(conflict, now):
-    lock = conflict["lock"]
-    left = lease_left(lock, now)
-    return {"name": conflict["name"], "lock": lock, "description": describe_lock(lock, now),
-            "lease_left": left, "expired": left is not None and left < 0}
-
-
 def run(module, now):
     params = module.params
-    names = params["names"]
-    result = {"changed": False, "run_id": params["run_id"], "conflicts": []}
-    if params["state"] == "query":
-        result["locks"] = query(params["state_dir"], names)
-        return result
-    if not params["run_id"]:
-        raise LockError("no run_id: this module is run through its action plugin (cloudshift.migration.migration_lock)")
-    if params["state"] == "released":
-        outcome = release(params["state_dir"], names, params["run_id"], module.check_mode)
-        result.update(changed=bool(outcome["released"]), released=outcome["released"],
-                      conflicts=[conflict_view(item, now) for item in outcome["not_held"]])
-        return result
-    holder = dict(params["holder"] or {}, run_id=params["run_id"], by=params["by"], purpose=params["purpose"])
-    outcome = acquire(params["state_dir"], names, holder, params["ttl"], now, check_mode=module.check_mode,
-                      break_run_ids=params["break_run_ids"])
-    result.update(changed=bool(outcome["acquired"] or outcome["renewed"] or outcome["broken"]),
-                  acquired=outcome["acquired"], renewed=outcome["renewed"], broken=outcome["broken"],
-                  conflicts=[conflict_view(item, now) for item in outcome["conflicts"]])
-    if module._diff:
+    result = handle(params["state_dir"], params, now, check_mode=module.check_mode)
+    if module._diff and params["state"] == "acquired":
         result["diff"] = {"before": "".join("%s: %s\n" % (item["name"], item["description"]) for item in result["conflicts"]),
                           "after": "".join("%s: held by this run (%s)\n" % (name, params["run_id"])
-                                           for name in outcome["acquired"] + outcome["renewed"])}
+                                           for name in result["acquired"] + result["renewed"])}
     return result
 
 

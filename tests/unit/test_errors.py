@@ -4,17 +4,19 @@ import pytest
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import (
     alerts, audit, aws, awx, capacity, elb, gate, jsonfile, lock, migration_report, route53)
+from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import AppModelError
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.step_engine import EngineError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import (
-    client, config_file, drift, maps, master, parsing, pcre, shadow, shadow_service, split, state, stats, step,
+    client, drift, maps, master, parsing, pcre, shadow, shadow_service, split, state, stats, step,
     timings, validation)
 
 ERRORS = (lock.LockError, capacity.CapacityError, awx.AwxDataError, route53.CutoverError, jsonfile.JsonFileError,
           elb.ElbError, master.MasterError, timings.TimingsError, client.HAProxyError, client.SocketError,
           client.CommandError, client.AdminLevelError, client.UnknownBackendError, step.StepError, stats.StatsError,
           split.SplitError, pcre.RegexError, maps.MapError, parsing.ParseError, drift.DriftError, state.StateError,
-          shadow.ShadowError, validation.ValidationError, config_file.ConfigFileError, migration_report.ReportError,
-          gate.GateError, aws.AwsError, audit.AuditError, alerts.AlertModelError)
+          shadow.ShadowError, validation.ValidationError, migration_report.ReportError,
+          gate.GateError, aws.AwsError, audit.AuditError, alerts.AlertModelError, AppModelError, EngineError)
 STILL_VALUE_ERRORS = (awx.AwxDataError, timings.TimingsError, pcre.RegexError, parsing.ParseError,
                       validation.ValidationError)
 

@@ -1,8 +1,6 @@
 import pytest
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import state
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import (
-    ConfigFileError, patch_server_weights)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
     StepError, parse_step_request, parse_undo_step, plan_step, plan_undo)
 
@@ -42,36 +40,6 @@ def test_rollback_goes_to_the_previous_step_or_says_there_is_none():
     assert plan_step(data, "a", "rollback", 0)["target"] == 5
     with pytest.raises(StepError, match="cannot roll back a: no previous step is recorded"):
         plan_step(state.with_step(None, "a", 5), "a", "rollback", 0)
-
-
-CONFIG = """global
-    master-worker
-
-backend application-01
-    balance roundrobin
-    server onprem-1 10.0.0.1:80 check resolvers m6dns weight 100
-    server aws-1 elb:443 check ssl verify required weight 0
-
-backend application-02
-    server onprem-1 10.0.0.2:80 check weight 100
-"""
-
-
-def test_patch_changes_only_the_servers_of_that_backend():
-    patched = patch_server_weights(CONFIG, "application-01", {"onprem-1": 75, "aws-1": 25})
-    assert "server onprem-1 10.0.0.1:80 check resolvers m6dns weight 75\n" in patched
-    assert "server aws-1 elb:443 check ssl verify required weight 25\n" in patched
-    assert "server onprem-1 10.0.0.2:80 check weight 100\n" in patched
-    assert patch_server_weights(patched, "application-01", {"onprem-1": 75, "aws-1": 25}) == patched
-
-
-def test_patch_refuses_a_missing_server_or_backend():
-    with pytest.raises(ConfigFileError, match="no server line for aws-9"):
-        patch_server_weights(CONFIG, "application-01", {"aws-9": 1})
-    with pytest.raises(ConfigFileError, match="application-03 of the configuration has no server line"):
-        patch_server_weights(CONFIG, "application-03", {"onprem-1": 1})
-    with pytest.raises(ConfigFileError, match="no single 'weight N'"):
-        patch_server_weights(CONFIG.replace(" weight 0", ""), "application-01", {"aws-1": 5})
 
 
 def test_undo_plan_goes_back_to_the_step_before_and_flags_crossing_100():

@@ -16,7 +16,6 @@ import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.config_file import write_config_weights
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split, read_backend
@@ -114,8 +113,8 @@ def save_step_snapshot(client, state_dir, backend, ring):
 
 
 def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, initial_step=0, by=None,
-               note=None, server_state_file=None, config_file=None, binary="haproxy", check_mode=False, route=None,
-               timings_ring=DEFAULT_RING, undo_step=None):
+               note=None, server_state_file=None, check_mode=False, route=None, timings_ring=DEFAULT_RING,
+               undo_step=None):
     """Move an app, or one of its routes (backend `<app>--<route>`, step kept under the route), to a step.
 
     With undo_step (and request None), take back the change that set undo_step on this node: the step and
@@ -169,12 +168,6 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         warning = save_step_snapshot(client, state_dir, backend, timings_ring)
         if warning:
             warnings.append(warning)
-    # Reaching or leaving 100 re-renders the whole configuration (with the backup flag) and reloads.
-    config_changed = False
-    if config_file and not (plan["reaching_100"] or plan["leaving_100"]):
-        config_changed = write_config_weights(config_file, backend, split["weights_after"], binary=binary,
-                                              check_mode=check_mode)
-
     after_step = recorded_step(new_state, route) if undo_step is not None and new_state else plan["target"]
     diff = {
         "before_header": "%s (state store %s)" % (split["diff"]["before_header"], app_state_path(state_dir, app)),
@@ -185,8 +178,7 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
     result = dict(split)
     result.pop("diff")
     result.update({
-        "changed": bool(split["changed"] or state_changes or config_changed),
-        "config_changed": config_changed,
+        "changed": bool(split["changed"] or state_changes),
         "app": app,
         "route": route,
         "backend": backend,

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""migration_step: the controller's half of the step engine (module_utils/step_engine.py), in its process.
+
+It reads what the node half registered on every node (haproxy_step's measure and apply results, by the
+variable names the role registers them under) from hostvars, rather than through a Jinja expression over
+every node's window: the windows carry their samples and templating them would cost more than the step.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.cloudshift.migration.plugins.module_utils import step_engine
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.plugin_utils.run_lock import (
+    conflict_message, mark_conflicts, run_identity, with_identity)
+
+PHASES = ("begin", "judge", "finish", "release")
+LOCK_MODULE = "cloudshift.migration.migration_lock"
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = dict(self._task.args)
+        phase = args.pop("phase", None)
+        if phase not in PHASES:
+            raise AnsibleActionFail("phase must be one of %s, got %r" % (", ".join(PHASES), phase))
+        self._task_vars = task_vars
+        try:
+            result.update(getattr(self, "_phase_" + phase)(args))
+        except CloudshiftError as exc:
+            raise AnsibleActionFail(str(exc))
+        return result
+
+    # -- what the nodes registered ----------------------------------------------------------------
+
+    def _registered(self, name, nodes):
+        hostvars = self._task_vars["hostvars"]
+        found = {}
+        for node in nodes:
+            value = hostvars[node].get(name)
+            if isinstance(value, dict) and not value.get("skipped"):
+                found[node] = value
+        return found
+
+    def _play_hosts(self):
+        return list(self._task_vars.get("ansible_play_hosts") or []), list(self._task_vars.get("ansible_play_hosts_all") or [])
+
+    # -- phases -----------------------------------------------------------------------------------
+
+    def _phase_begin(self, args):
+        """The one validation and the target (and the lock request the lock node's measure takes)."""
+        return step_engine.begin(args, self._play_hosts()[1])
+
+    def _phase_judge(self, args):
+        active, _all = self._play_hosts()
+        measured = self._registered("migration_measured", active)
+        args["check_mode"] = self._task.check_mode
+        return step_engine.judge(args["run"], measured, args)
+
+    def _phase_finish(self, args):
+        active, every = self._play_hosts()
+        applied = self._registered("migration_applied", every)
+        undone = self._registered("migration_undone", every)
+        failures = self._registered("migration_node_failure", every)
+        measured = self._registered("migration_measured", every)
+        args["reloaded"] = self._registered("migration_reloaded", every)
+        args["nodes_read"] = self._registered("migration_status_node", every)
+        result = step_engine.finish(args["run"], args.get("decision") or {}, active, every, measured, applied, undone,
+                                    failures, args, check_mode=self._task.check_mode)
+        released = self._release(args["run"], args.get("lock_state_dir")) if args.get("release", True) else {}
+        result["released"] = released.get("released", [])
+        if released.get("warning"):
+            result.setdefault("warnings", []).append(released["warning"])
+        if result.get("failed_lines"):
+            result["failed"] = True
+            result["msg"] = "\n".join(result.pop("failed_lines"))
+        return result
+
+    def _held_locks(self, run):
+        """The locks this run took: in the lock node's measure, or on their own (the lock node outside --limit)."""
+        measured = self._registered("migration_measured", [run["lock_node"]]).get(run["lock_node"]) or {}
+        held = dict(measured.get("lock") or {})
+        alone = self._task_vars.get("migration_lock_taken")
+        if isinstance(alone, dict) and not alone.get("skipped"):
+            held = alone
+        return sorted(set((held.get("acquired") or []) + (held.get("renewed") or [])))
+
+    def _release(self, run, state_dir):
+        """Give back the locks this run took (nothing when it took none), on the lock node (the task delegates there)."""
+        names = self._held_locks(run) if run.get("lock") else []
+        if not names:
+            return {}
+        if not state_dir:
+            raise AnsibleActionFail("lock_state_dir is required to give the lock back")
+        identity = run_identity()
+        request = with_identity({"state_dir": state_dir, "names": names, "state": "released"}, identity)
+        outcome = self._execute_module(module_name=LOCK_MODULE, module_args=request, task_vars=self._task_vars)
+        if outcome.get("failed"):
+            return {"warning": "the lock of %s on %s could not be given back: %s" % (
+                ", ".join(names), run["lock_node"], outcome.get("msg"))}
+        conflicts = mark_conflicts(outcome.get("conflicts") or [], identity)
+        warning = ("not released, held by another run: " + conflict_message(run["lock_node"], conflicts, False)
+                   if conflicts else None)
+        return {"released": outcome.get("released") or [], "warning": warning}
+
+    def _phase_release(self, args):
+        """The playbooks' `always`: give the lock back when the run stopped before finish did."""
+        return self._release(args["run"], args.get("lock_state_dir"))

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run's lock, from the controller: the lock file lives on the lock node (a module takes it there), who holds
+it is known here.
+
+The run's identity is the ansible-playbook process (the action's worker's parent), its controller and boot, so
+every task of one run, on every node, carries the same run_id. A conflicting lock taken on this controller is
+stale when its process is gone; with break_stale the module is run again to break exactly those stale locks.
+Used by the action plugins of migration_lock and haproxy_step (whose measure phase takes the lock on the lock
+node in the same module run).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import os
+import socket
+
+from ansible_collections.cloudshift.migration.plugins.module_utils.lock import (
+    boot_id, process_alive, process_start, staleness)
+
+RESERVED_KEYS = ("run_id", "holder", "break_run_ids")
+
+
+def run_identity():
+    pid = os.getppid()
+    controller = socket.gethostname()
+    boot = boot_id()
+    start = process_start(pid)
+    return {
+        "controller": controller,
+        "boot_id": boot,
+        "pid": pid,
+        "pid_start": start,
+        "run_id": "%s:%s:%s:%s" % (controller, (boot or "-")[:8], pid, start or "-"),
+    }
+
+
+def with_identity(request, identity):
+    """The lock request carrying this run's identity; ValueError when the task tried to set it."""
+    for key in RESERVED_KEYS:
+        if key in request:
+            raise ValueError("%s is set by the collection's action plugin, not by the task" % key)
+    request = dict(request)
+    request["run_id"] = identity["run_id"]
+    request["holder"] = dict((key, identity[key]) for key in ("controller", "boot_id", "pid", "pid_start"))
+    return request
+
+
+def conflict_message(node, conflicts, break_stale):
+    parts = []
+    for conflict in conflicts:
+        text = "%s is locked on %s: %s" % (conflict["name"], node, conflict["description"])
+        if conflict["stale"]:
+            text += ("; the lock is STALE (%s): %s" % (
+                conflict["reason"], "it could not be broken" if break_stale
+                else "rerun with -e break_lock=true to break it"))
+        else:
+            text += ("; another run holds it: wait for it to end (a stale lock, one whose run is gone, can be broken "
+                     "with -e break_lock=true once it is detected)")
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def mark_conflicts(conflicts, identity):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for conflict in conflicts:
+        lock = conflict.get("lock") or {}
+        if conflict.get("expired"):
+            stale, reason = True, "its lease ran out at %s without being renewed" % lock.get("expires")
+        else:
+            # The lease is judged by the node's clock (the module); the process only on its own controller.
+            lock_without_lease = dict(lock, expires=None)
+            stale, reason = staleness(lock_without_lease, identity, now, process_alive)
+        conflict["stale"] = stale
+        conflict["reason"] = reason
+    return conflicts
+
+
+def execute_locked(execute, request, node, identity=None):
+    """Run a module that takes the lock request first (execute(request) -> module result).
+
+    The result's `conflicts` are marked stale or alive here; when they are all stale and the request says
+    break_stale, the module runs once more, breaking exactly those. A conflict left fails the result with a
+    message naming the holder.
+    """
+    identity = identity or run_identity()
+    request = with_identity(request, identity)
+    result = execute(request)
+    conflicts = mark_conflicts(result.get("conflicts") or [], identity)
+    if result.get("failed") and not conflicts:
+        return result
+    break_stale = bool(request.get("break_stale"))
+    if conflicts and break_stale and all(conflict["stale"] for conflict in conflicts):
+        request["break_run_ids"] = [conflict["lock"].get("run_id") for conflict in conflicts]
+        result = execute(request)
+        conflicts = mark_conflicts(result.get("conflicts") or [], identity)
+        if result.get("failed") and not conflicts:
+            return result
+    result["conflicts"] = conflicts
+    if conflicts and (request.get("state") or "acquired") == "acquired":
+        result["failed"] = True
+        result["msg"] = conflict_message(node, conflicts, break_stale)
+    return result
