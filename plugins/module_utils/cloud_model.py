@@ -57,8 +57,8 @@ def cloud_problems(apps, aws=None, ca_file=None):
     problems = []
     aws = aws or {}
     if not isinstance(aws, dict):
-        return ["haproxy_aws must be a dict (region, endpoint_url, profile...), got %r" % (aws,)]
-    problems += _unknown(aws, AWS_KEYS, "haproxy_aws")
+        return ["migration_aws must be a dict (region, endpoint_url, profile...), got %r" % (aws,)]
+    problems += _unknown(aws, AWS_KEYS, "migration_aws")
     uses_aws = False
     for app in apps or []:
         if not isinstance(app, dict):
@@ -74,7 +74,7 @@ def cloud_problems(apps, aws=None, ca_file=None):
     if uses_aws:
         aws_params = dict((key, aws.get(key)) for key in AWS_KEYS)
         aws_params["max_attempts"] = aws.get("max_attempts", 5)
-        problems += ["haproxy_aws: %s" % problem for problem in aws_problems(aws_params)]
+        problems += ["migration_aws: %s" % problem for problem in aws_problems(aws_params)]
     return problems
 
 

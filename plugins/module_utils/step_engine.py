@@ -238,6 +238,9 @@ def begin(args, fleet):
         request = requests.shadow_request(request_args, apps, fleet)
     elif verb == "restore":
         request = requests.restore_request(request_args, apps, fleet)
+    elif verb == "report":
+        request = requests.report_request(request_args, apps)
+        request.update(lock_node=None, break_lock=False)
     else:
         request, target = requests.migrate_request(request_args, apps, fleet, settings.get("model"))
     every_app = [app["name"] for app in apps]
@@ -247,6 +250,8 @@ def begin(args, fleet):
     ttl = int(args.get("lock_ttl") or 900)
     if request["verb"] == "dns" and request["step"] == "dns-rollback":
         run["window"] = None
+    if request["verb"] == "report":
+        return run
     if request["verb"] == "status":
         run["apps"] = [request["app"]] if request.get("app") else every_app
         if request["reconcile"]:

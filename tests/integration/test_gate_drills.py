@@ -45,7 +45,7 @@ class DrillEnv(LocalEnv):
         self.audit_dir = os.path.join(self.run_dir, "audit")
         self.vars_file = os.path.join(self.run_dir, "drill-vars.yml")
         with open(self.vars_file, "w") as handle:
-            yaml.safe_dump({"cloudshift_apps": apps, "haproxy_audit_dir": self.audit_dir}, handle)
+            yaml.safe_dump({"cloudshift_apps": apps, "migration_audit_dir": self.audit_dir}, handle)
 
     def playbook(self, name, *extra, check=True):
         return super().playbook(name, "-e", "@" + self.vars_file, *extra, check=check)
@@ -292,8 +292,8 @@ def test_going_down_is_never_gated(healthy):
     (["-e", "force=maybe"], "invalid force \"maybe\""),
     (["-e", "gate_window=abc"], "invalid gate_window \"abc\""),
     (["-e", "gate_window=7200"], "invalid gate_window \"7200\""),
-    (["-e", '{"haproxy_gate_thresholds": {"max_p95_ms": 10}}'], "unknown threshold(s) 'max_p95_ms'"),
-    (["-e", '{"haproxy_gate_thresholds": {"alpha": 2}}'], "threshold alpha must be between 0 and 1"),
+    (["-e", '{"migration_gate_thresholds": {"max_p95_ms": 10}}'], "unknown threshold(s) 'max_p95_ms'"),
+    (["-e", '{"migration_gate_thresholds": {"alpha": 2}}'], "threshold alpha must be between 0 and 1"),
 ])
 def test_bad_gate_inputs_are_refused_and_change_nothing(healthy, extra, message):
     env = healthy

@@ -1,4 +1,6 @@
-"""The extra vars a playbook of the collection reads: every variable its Jinja reads that nothing defines.
+"""The extra vars a playbook of the collection reads: the options of the migration role's entry point it imports
+(roles/migration/meta/argument_specs.yml, the operator's inputs), and every variable its own Jinja reads that nothing
+defines.
 
 Defined means: set by the playbook itself (play, block or task vars, vars_files, register, set_fact, loop
 variables), by the collection (roles' defaults and inventories' group_vars use the prefixes haproxy_,
@@ -13,7 +15,8 @@ import jinja2.nodes
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTION_PREFIXES = ("haproxy_", "alerts_", "cloudshift_", "awx_", "ansible_")
+COLLECTION_PREFIXES = ("haproxy_", "alerts_", "cloudshift_", "awx_", "ansible_", "migration_")
+ROLE_SPECS = os.path.join(ROOT, "roles", "migration", "meta", "argument_specs.yml")
 MAGIC = {"hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short", "play_hosts",
          "playbook_dir", "role_path", "omit", "item", "lookup", "query", "q", "now", "undef", "range", "dict",
          "lipsum", "cycler", "joiner", "namespace", "true", "false", "none", "True", "False", "None",
@@ -80,9 +83,38 @@ def read_vars(playbook_path):
     return read, defined
 
 
+def _imported_entry_points(node, found):
+    """The entry points of the migration role the playbook imports (tasks_from without .yml)."""
+    if isinstance(node, dict):
+        for key in ("ansible.builtin.import_role", "ansible.builtin.include_role", "import_role", "include_role"):
+            role = node.get(key)
+            if isinstance(role, dict) and role.get("name") == "cloudshift.migration.migration":
+                found.add(os.path.splitext(role.get("tasks_from") or "main")[0])
+        for value in node.values():
+            _imported_entry_points(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _imported_entry_points(value, found)
+
+
+def entry_point_options(playbook_path):
+    """The operator's inputs of the migration role's entry points the playbook imports (its argument specs)."""
+    with open(playbook_path) as handle:
+        plays = yaml.safe_load(handle)
+    entry_points = set()
+    _imported_entry_points(plays, entry_points)
+    with open(ROLE_SPECS) as handle:
+        specs = yaml.safe_load(handle)["argument_specs"]
+    options = set()
+    for entry_point in entry_points & set(specs):
+        options.update(specs[entry_point].get("options") or {})
+    return options
+
+
 def extra_vars(playbook_path):
     """The extra vars the playbook reads (what -e can set)."""
     read, defined = read_vars(playbook_path)
+    read |= entry_point_options(playbook_path)
     return sorted(name for name in read - defined - MAGIC if not name.startswith(COLLECTION_PREFIXES))
 
 

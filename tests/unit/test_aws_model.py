@@ -349,9 +349,9 @@ def test_cloud_problems_name_the_app_and_the_value(app, message):
 def test_cloud_problems_check_the_aws_settings_only_when_an_app_uses_aws():
     assert cloud_model.cloud_problems([{"name": "on-prem-only"}], {}) == []
     assert cloud_model.cloud_problems([APP], {}) == [
-        "haproxy_aws: no AWS region: set region (or AWS_REGION / AWS_DEFAULT_REGION)"]
+        "migration_aws: no AWS region: set region (or AWS_REGION / AWS_DEFAULT_REGION)"]
     assert cloud_model.cloud_problems([APP], {"region": "eu-west-3", "regoin": "x"}) == [
-        "haproxy_aws has unknown key regoin (known: %s)" % ", ".join(cloud_model.AWS_KEYS)]
+        "migration_aws has unknown key regoin (known: %s)" % ", ".join(cloud_model.AWS_KEYS)]
 
 
 def test_the_probe_mirrors_haproxys_check():
@@ -386,4 +386,4 @@ def test_the_example_inventory_has_a_valid_cloud_side():
     with open(os.path.join(root, "haproxy.yml")) as handle:
         settings = yaml.safe_load(handle)
     assert all(app.get("cloud") and app.get("dns") for app in apps)
-    assert cloud_model.cloud_problems(apps, settings["haproxy_aws"], settings["haproxy_ca_file"]) == []
+    assert cloud_model.cloud_problems(apps, settings["migration_aws"], settings["haproxy_ca_file"]) == []

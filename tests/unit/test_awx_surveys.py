@@ -18,8 +18,9 @@ TEMPLATES = DATA["awx_job_templates"]
 APPS = ["application-01", "application-02"]
 
 
-def test_the_playbooks_extra_vars_are_read_from_their_jinja():
-    assert playbook_vars.extra_vars(os.path.join(ROOT, "playbooks", "replicate.yml")) == ["app", "schedule"]
+def test_the_playbooks_extra_vars_are_read_from_their_entry_points_and_jinja():
+    assert playbook_vars.extra_vars(os.path.join(ROOT, "playbooks", "replicate.yml")) == ["app", "break_lock", "lock_node",
+                                                                                          "schedule"]
     assert playbook_vars.extra_vars(os.path.join(ROOT, "playbooks", "report.yml")) == ["app", "dest", "route"]
     migrate = playbook_vars.extra_vars(os.path.join(ROOT, "playbooks", "migrate.yml"))
     assert {"app", "step", "force", "route", "gate_window", "dns_weight"} <= set(migrate)

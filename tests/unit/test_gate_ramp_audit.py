@@ -211,7 +211,7 @@ def test_bad_audit_records_are_refused(kwargs, message):
 
 
 def test_gate_problems_check_the_role_then_each_app_then_each_route():
-    from ansible_collections.cloudshift.migration.plugins.filter.gate_problems import gate_problems
+    from ansible_collections.cloudshift.migration.plugins.module_utils.gate import gate_problems
     apps = [{"name": "application-01", "gate": {"max_p95_diff_ms": 100}},
             {"name": "application-02", "gate": {"alpha": 3},
              "routes": [{"name": "customers", "gate": {"min_requests": 0}}]},

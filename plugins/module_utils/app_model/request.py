@@ -236,6 +236,15 @@ def status_request(request, apps, fleet):
     return normalized
 
 
+def report_request(request, apps):
+    """report.yml's request: the app and, when given, one of its routes."""
+    problems = Problems()
+    app = check_app(apps, request.get("app"), problems)
+    route = check_route(app, request.get("route"), problems)
+    problems.raise_if_any()
+    return {"verb": "report", "app": app["name"], "route": route, "by": request.get("by") or None}
+
+
 def restore_request(request, apps, fleet):
     """restore.yml's request: the lock options only (it puts the previous configuration back on every node)."""
     problems = Problems()
