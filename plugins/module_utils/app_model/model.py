@@ -71,11 +71,11 @@ def resolve_server(app, server, backup, weight, ca_file):
     resolved = {
         "name": server["name"],
         "side": server["side"],
-        "address": server["address"],
-        "port": int(server["port"]),
+        "address": server.get("address"),
+        "port": int(server["port"]) if server.get("port") is not None else None,
         "tls": bool(tls),
         "verify": verify,
-        "sni": app["host"] if tls else None,
+        "sni": app.get("host") if tls else None,
         "ca_file": _or_default(server, "ca_file", ca_file) if tls and verify == "required" else None,
         "insecure": bool(tls) and verify == "none",
         "observe_layer7": bool(observe),
@@ -136,7 +136,7 @@ def resolve_backend(app, route, recorded_state, settings):
         "app": app["name"],
         "route": route_name,
         "label": app["name"] if route is None else "%s route %s" % (app["name"], route_name),
-        "host": app["host"],
+        "host": app.get("host"),
         "step": step,
         "step_source": source,
         "initial_step": int(entry.get("initial_step") or 0),
@@ -161,7 +161,8 @@ def _entry(key, value):
 def map_files(apps, settings):
     """Every map file the configuration loads: path, match method, entries [[key, value]], content."""
     maps = [{"path": settings["hosts_map"], "match": HOSTS_MAP_MATCH, "kind": "hosts",
-             "entries": [_entry(app["host"].lower(), app["name"]) for app in sorted(apps, key=lambda item: item["name"])]}]
+             "entries": [_entry(app["host"].lower(), app["name"]) for app in sorted(apps, key=lambda item: item["name"])
+                         if app.get("host")]}]
     prefix_entries = route_model.prefix_map_entries(apps)
     if prefix_entries:
         maps.append({"path": os.path.join(settings["routes_dir"], "prefix.map"), "match": route_model.PREFIX_MATCH,

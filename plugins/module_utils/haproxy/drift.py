@@ -19,19 +19,18 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import AppModelError, resolve
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
     manage_map, parse_map_file, read_file, validate_map_path)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import (
     effective_percent, read_store, settings)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow_service import (
     change_command, read_live, sync_file)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import (
     CLOUD, ONPREM, SplitError, apply_split, backend_servers, plan_weights, shares, side_of)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
-    StateError, load_app_state, recorded_step)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import StateError, load_app_state
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 
 # Admin states only the runtime API sets (a person, or a tool): the ones a reconcile clears.
@@ -42,56 +41,41 @@ class DriftError(CloudshiftError):
     pass
 
 
-def targets(apps):
-    """[{backend, app, route, initial_step, cloud, onprem}] of every app and route backend (pure, validated)."""
-    result = []
+def targets(apps, states=None):
+    """[{backend, app, route, initial_step, cloud, onprem, step, step_source}] of every app and route backend, as the
+    app model resolves them at the node's recorded steps (the names checked as the runtime API needs them)."""
     if not isinstance(apps, list):
         raise DriftError("apps must be the app model (a list of apps), got %r" % (apps,))
     for app in apps:
-        name = validate_name(app.get("name"), "app")
+        validate_name(app.get("name"), "app")
         servers = app.get("servers") or []
-        cloud = [validate_name(server.get("name"), "server") for server in servers if server.get("side") == CLOUD]
-        onprem = [validate_name(server.get("name"), "server") for server in servers if server.get("side") == ONPREM]
-        if not cloud or not onprem:
-            raise DriftError("app %s needs at least one cloud and one on-prem server in the app model" % name)
-        result.append({"backend": name, "app": name, "route": None, "initial_step": _step(app, name),
-                       "cloud": cloud, "onprem": onprem})
+        for server in servers:
+            validate_name(server.get("name"), "server")
+        if not any(server.get("side") == CLOUD for server in servers) or \
+                not any(server.get("side") == ONPREM for server in servers):
+            raise DriftError("app %s needs at least one cloud and one on-prem server in the app model" % app["name"])
         for route in app.get("routes") or []:
-            route_name = validate_name(route.get("name"), "route")
-            result.append({"backend": route_backend(name, route_name), "app": name, "route": route_name,
-                           "initial_step": _step(route, "%s route %s" % (name, route_name)),
-                           "cloud": cloud, "onprem": onprem})
-    return result
-
-
-def _step(entry, label):
-    value = entry.get("initial_step") or 0
+            validate_name(route.get("name"), "route")
     try:
-        value = int(value)
-    except (TypeError, ValueError):
-        raise DriftError("%s: initial_step %r is not an integer from 0 to 100" % (label, value))
-    if not 0 <= value <= 100:
-        raise DriftError("%s: initial_step %r is not an integer from 0 to 100" % (label, value))
-    return value
+        model = resolve(apps, states or {})
+    except (AppModelError, KeyError, TypeError, ValueError) as exc:
+        raise DriftError("the app model cannot be resolved: %s" % exc)
+    return [{"backend": backend["name"], "app": backend["app"], "route": backend["route"],
+             "initial_step": backend["initial_step"], "cloud": backend["cloud_servers"],
+             "onprem": backend["onprem_servers"], "step": backend["step"],
+             "step_source": "state store" if backend["step_source"] == "state store" else "initial_step"}
+            for backend in model["backends"]]
 
 
-def recorded_steps(state_dir, target_list):
-    """{backend: (step, source)} from the state store, else the initial_step."""
+def recorded_states(state_dir, apps):
+    """{app: its state store record or None}; DriftError naming the app whose record cannot be read."""
     states = {}
-    steps = {}
-    for target in target_list:
-        app = target["app"]
-        if app not in states:
-            try:
-                states[app] = load_app_state(state_dir, app)
-            except StateError as exc:
-                raise DriftError(str(exc))
-        step = recorded_step(states[app], target["route"])
-        if step is None:
-            steps[target["backend"]] = (target["initial_step"], "initial_step")
-        else:
-            steps[target["backend"]] = (step, "state store")
-    return steps
+    for app in apps:
+        try:
+            states[app["name"]] = load_app_state(state_dir, app["name"])
+        except StateError as exc:
+            raise DriftError(str(exc))
+    return states
 
 
 def backend_drift(target, step, servers):
@@ -229,18 +213,18 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
                server_state_file=None, now=None):
     """The whole node: every backend, map and shadow share; reconciled when asked (not in check mode)."""
     now = time.time() if now is None else now
-    target_list = targets(apps)
+    targets(apps)  # names checked before anything is read
     for map_path in maps or []:
         validate_map_path(map_path)
     if shadow_map:
         validate_map_path(shadow_map)
-    steps = recorded_steps(state_dir, target_list)
+    target_list = targets(apps, recorded_states(state_dir, apps))
     live = read_state(client, target_list, require_admin=reconcile)
     backends = []
     drift = []
     commands = []
     for target in target_list:
-        step, source = steps[target["backend"]]
+        step, source = target["step"], target["step_source"]
         servers = live[target["backend"]]
         expected, problems = backend_drift(target, step, servers)
         realised, effective = shares(servers, [n for n in target["cloud"] if n in servers],
