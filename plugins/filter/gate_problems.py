@@ -48,48 +48,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import resolve_thresholds
-
-
-def _problem(thresholds, label):
-    try:
-        resolve_thresholds(thresholds)
-    except ValueError as exc:
-        return ["gate thresholds of %s: %s" % (label, exc)]
-    return []
-
-
-def _gate_of(owner, label, problems):
-    gate = owner.get("gate") or {}
-    if not isinstance(gate, dict):
-        problems.append("gate thresholds of %s must be a dict, got %r" % (label, gate))
-        return None
-    return gate
-
-
-def gate_problems(apps, thresholds, label="haproxy_gate_thresholds"):
-    """Problems of the role's thresholds, then of each app's over them and each route's over its app's."""
-    thresholds = thresholds or {}
-    problems = _problem(thresholds, label)
-    if problems or not isinstance(apps, (list, tuple)):
-        return problems
-    for app in apps:
-        if not isinstance(app, dict):
-            continue
-        app_label = "app %s" % app.get("name")
-        app_gate = _gate_of(app, app_label, problems)
-        if app_gate is None:
-            continue
-        app_thresholds = dict(thresholds, **app_gate)
-        problems.extend(_problem(app_thresholds, app_label))
-        for route in app.get("routes") or []:
-            if not isinstance(route, dict):
-                continue
-            route_label = "%s route %s" % (app_label, route.get("name"))
-            route_gate = _gate_of(route, route_label, problems)
-            if route_gate is not None:
-                problems.extend(_problem(dict(app_thresholds, **route_gate), route_label))
-    return problems
+from ansible_collections.cloudshift.migration.plugins.module_utils.gate import gate_problems
 
 
 class FilterModule(object):
