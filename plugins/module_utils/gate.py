@@ -163,7 +163,7 @@ def _gate_of(owner, label, problems):
     return gate
 
 
-def gate_problems(apps, thresholds, label="haproxy_gate_thresholds"):
+def gate_problems(apps, thresholds, label="migration_gate_thresholds"):
     """Problems of the role's thresholds, then of each app's over them and each route's over its app's."""
     thresholds = thresholds or {}
     problems = _threshold_problems(thresholds, label)

@@ -51,7 +51,7 @@ def local_apps():
 def local_settings():
     """The role variables inventories/local sets (those it finds with a lookup are not read by the checks)."""
     settings = dict((name, rendered(value)) for name, value in read_local("environment.yml").items()
-                    if name.startswith("haproxy_") and "lookup(" not in str(value))
+                    if name.startswith(("haproxy_", "migration_")) and "lookup(" not in str(value))
     settings["haproxy_config_file"] = settings["haproxy_config_dir"] + "/haproxy.cfg"
     settings["haproxy_stats_page_file"] = settings["haproxy_config_dir"] + "/stats-page.cfg"
     return settings
@@ -234,8 +234,8 @@ def test_one_sentence_per_problem_naming_the_value(case, settings, change, expec
 
 def test_the_local_app_model_is_good():
     assert app_model_problems(local_apps(), local_settings()) == []
-    # The role's defaults, but for haproxy_aws (no region: its apps use AWS).
-    assert app_model_problems(local_apps(), {"haproxy_aws": local_settings()["haproxy_aws"]}) == []
+    # The role's defaults, but for migration_aws (no region: its apps use AWS).
+    assert app_model_problems(local_apps(), {"migration_aws": local_settings()["migration_aws"]}) == []
 
 
 @pytest.mark.parametrize("apps, expected", [
@@ -267,32 +267,30 @@ def test_problems_come_in_the_preflights_order():
     assert apps_problems(apps, {}) == ['app "application 01": name "application 01" ' + BAD_NAME]
 
 
-def test_the_templates_quirks_are_kept():
-    """Not fixed in the port, so that it says what the preflight said: each is a decision for later."""
+def test_what_the_template_let_through_is_refused():
+    """The template's quirks the port mends (the others are in test_a_newline_never_passes_a_pattern)."""
     apps = local_apps()
-    # `$` matches before a trailing newline, as in the template's `is match`.
-    assert settings_problems({"haproxy_frontend_name": "cloudshift\n", "haproxy_log_target": "stdout\n"}) == []
-    # ... which makes the socket mode "600\n" octal, its last character not "0".
-    assert settings_problems({"haproxy_stats_socket_mode": "600\n"}) == [
-        'haproxy_stats_socket_mode "600\\n" lets every local user reach the admin socket (and take over HAProxy): '
-        'use "600" (or "660" for the group "haproxy")']
-    # Jinja's unique ignores case and keeps the first spelling: "A", "a", "a" is no duplicate.
+    # Names are compared as HAProxy does, case counting: "a" twice is a duplicate whatever comes first.
     three = [dict(apps[0], name=name, host="%s.example.com" % index) for index, name in enumerate(["A", "a", "a"])]
-    assert not [problem for problem in apps_problems(three, {}) if "more than one app" in problem]
     assert ['app name "a" is used by more than one app'] == [
-        problem for problem in apps_problems(list(reversed(three)), {}) if "more than one app" in problem]
-    # A health_check that is not a mapping is not looked into.
-    assert apps_problems([dict(apps[0], health_check="/HealthCheck")], {}) == []
-    # A bind line is checked with \\s, which holds the newline the sentence says it refuses.
-    assert settings_problems({"haproxy_metrics_bind": ["127.0.0.1:8405\nbind *:1"]}) == []
-    # Timeouts given as a string are gone through character by character.
+        problem for problem in apps_problems(three, {}) if "more than one app" in problem]
+    # A health_check that is not a mapping is named.
+    assert apps_problems([dict(apps[0], health_check="/HealthCheck")], {}) == [
+        'app "application-01": health_check must be a mapping (path, expect_status), got "/HealthCheck"']
+    # Timeouts given as a string are not gone through character by character.
     assert settings_problems({"haproxy_timeouts": "5s"}) == [
-        'haproxy_timeouts has an unknown key "5"', 'haproxy_timeouts has an unknown key "s"']
+        'haproxy_timeouts must be a mapping (connect, client, server, check, http_request, http_keep_alive, queue), '
+        'got "5s"']
 
 
 def test_the_defaults_are_the_roles():
     with open(os.path.join(ROOT, "roles", "haproxy", "defaults", "main.yml")) as handle:
         defaults = yaml.safe_load(handle)
+    with open(os.path.join(ROOT, "roles", "migration", "defaults", "main.yml")) as handle:
+        migration = yaml.safe_load(handle)
+    # The migration role's defaults read the names older inventories set, else these.
+    assert "default({})" in migration["migration_gate_thresholds"] and "default({})" in migration["migration_aws"]
+    defaults.update(migration_gate_thresholds={}, migration_aws={})
     config_dir = defaults["haproxy_config_dir"]
     for name, value in DEFAULTS.items():
         expected = defaults[name]
@@ -302,7 +300,7 @@ def test_the_defaults_are_the_roles():
 
 
 def test_missing_settings_take_the_defaults_and_nothing_is_changed():
-    settings = {"haproxy_timeouts": {"connect": "5s"}, "haproxy_aws": {"region": "eu-west-3"}}
+    settings = {"haproxy_timeouts": {"connect": "5s"}, "migration_aws": {"region": "eu-west-3"}}
     apps = local_apps()
     before = (copy.deepcopy(settings), copy.deepcopy(apps))
     assert app_model_problems(apps, settings) == []
@@ -312,3 +310,26 @@ def test_missing_settings_take_the_defaults_and_nothing_is_changed():
 
 def test_the_filter_is_the_function():
     assert FilterModule().filters() == {"app_model_problems": app_model_problems}
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"haproxy_frontend_bind": ["127.0.0.1:80\nbind *:1"]},
+     'haproxy_frontend_bind item "127.0.0.1:80\\nbind *:1" is not a valid bind line (no newline, no \'#\')'),
+    ({"haproxy_metrics_bind": ["127.0.0.1:8405\n"]},
+     'haproxy_metrics_bind item "127.0.0.1:8405\\n" is not a valid bind line (no newline, no \'#\')'),
+    ({"haproxy_stats_socket_mode": "600\n"}, 'haproxy_stats_socket_mode "600\\n" is not an octal mode like "600"'),
+    ({"haproxy_hard_stop_after": "30s\n"}, 'haproxy_hard_stop_after "30s\\n" is not a time (like 500ms, 5s, 1m)'),
+    ({"haproxy_frontend_name": "cloudshift\n"}, 'haproxy_frontend_name "cloudshift\\n" is not a valid HAProxy name'),
+])
+def test_a_newline_never_passes_a_pattern(settings, expected):
+    """Jinja's `$` let a value end with a newline, and `\\s` let one into a bind line: a second configuration line."""
+    assert any(problem.startswith(expected) for problem in settings_problems(settings)), settings_problems(settings)
+
+
+def test_a_trailing_newline_in_an_app_name_or_host_is_refused():
+    apps = local_apps()
+    apps[0]["name"] = "application-01\n"
+    apps[1]["host"] = "application-02.6play.fr\n"
+    problems = app_model_problems(apps, local_settings())
+    assert 'app "application-01\\n": name "application-01\\n" is not valid for HAProxy' in " ".join(problems)
+    assert 'app "application-02": host "application-02.6play.fr\\n" is not a valid host name' in problems

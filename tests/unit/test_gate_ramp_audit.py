@@ -223,7 +223,7 @@ def test_gate_problems_check_the_role_then_each_app_then_each_route():
     assert any("app application-03 route v1 must be a dict, got 'strict'" in problem for problem in problems)
     assert len(problems) == 4, problems
     assert gate_problems([], {"max_check_failures": 1.5}) == [
-        "gate thresholds of haproxy_gate_thresholds: threshold max_check_failures must be a whole number, got 1.5"]
+        "gate thresholds of migration_gate_thresholds: threshold max_check_failures must be a whole number, got 1.5"]
     assert gate_problems(apps[:1], {}) == []
 
 

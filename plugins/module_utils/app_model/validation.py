@@ -60,31 +60,33 @@ DEFAULTS = {
     "haproxy_retries": 1,
     "haproxy_retry_on": ["conn-failure", "empty-response", "response-timeout", "502", "503", "504"],
     "haproxy_retry_methods": ["GET", "HEAD", "OPTIONS"],
-    "haproxy_gate_thresholds": {},
-    "haproxy_aws": {},
+    # The migration role's settings (its defaults): validated here, with the app model they apply to.
+    "migration_gate_thresholds": {},
+    "migration_aws": {},
 }
 
-# The template's patterns, character for character. They end with `$`, not `\Z`, as the template's did.
-NAME = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.:-]{1,128}$")
-HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
-ADDRESS = re.compile(r"^([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$")
-TIME = re.compile(r"^[0-9]+(us|ms|s|m|h|d)?$")
-URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$")
-STATUSES = re.compile(r"^[1-5][0-9]{2}(-[1-5][0-9]{2})?(,[1-5][0-9]{2}(-[1-5][0-9]{2})?)*$")
-FILE_PATH = re.compile(r"""^/[^\s#"'\\]+$""")
-INTEGER = re.compile(r"^-?[0-9]+$")
-DIGITS = re.compile(r"^[0-9]+$")
-PORT = re.compile(r"^[0-9]{1,5}$")
-BIND_LINE = re.compile(r"^[^\s#]+(\s+[^\s#]+)*$")
-PLAIN_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-NAMESERVER = re.compile(r"^[A-Za-z0-9._:\[\]-]+:[0-9]{1,5}$")
-OCTAL_MODE = re.compile(r"^[0-7]{3,4}$")
+# The template's patterns, but anchored with \Z (Jinja's `$` let a value end with a newline through) and with bind
+# lines split on spaces and tabs only (\s let a newline, and so a second configuration line, through).
+NAME = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.:-]{1,128}\Z")
+HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+ADDRESS = re.compile(r"^([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])\Z")
+TIME = re.compile(r"^[0-9]+(us|ms|s|m|h|d)?\Z")
+URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*\Z")
+STATUSES = re.compile(r"^[1-5][0-9]{2}(-[1-5][0-9]{2})?(,[1-5][0-9]{2}(-[1-5][0-9]{2})?)*\Z")
+FILE_PATH = re.compile(r"""^/[^\s#"'\\]+\Z""")
+INTEGER = re.compile(r"^-?[0-9]+\Z")
+DIGITS = re.compile(r"^[0-9]+\Z")
+PORT = re.compile(r"^[0-9]{1,5}\Z")
+BIND_LINE = re.compile(r"^[^\s#]+([ \t]+[^\s#]+)*\Z")
+PLAIN_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*\Z")
+NAMESERVER = re.compile(r"^[A-Za-z0-9._:\[\]-]+:[0-9]{1,5}\Z")
+OCTAL_MODE = re.compile(r"^[0-7]{3,4}\Z")
 LOOPBACK_BIND = re.compile(
-    r"^(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|\[::1\]|localhost|ipv4@127\.[0-9.]+|ipv6@::1):[0-9]{1,5}$")
-STATS_USER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+    r"^(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|\[::1\]|localhost|ipv4@127\.[0-9.]+|ipv6@::1):[0-9]{1,5}\Z")
+STATS_USER = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 LINE_BREAK = re.compile("[\r\n]")
-ACCOUNT = re.compile(r"^[A-Za-z0-9_.-]*$")
-LOG_TARGET = re.compile(r"^[^\n\r#]*$")
+ACCOUNT = re.compile(r"^[A-Za-z0-9_.-]*\Z")
+LOG_TARGET = re.compile(r"^[^\n\r#]*\Z")
 
 TIMEOUT_KEYS = ("connect", "client", "server", "check", "http_request", "http_keep_alive", "queue")
 STATS_PAGE_KEYS = ("enabled", "bind", "uri", "user", "password", "refresh")
@@ -191,17 +193,13 @@ def _is_whole_number(value, pattern, low, high=None):
 
 
 def _reported_duplicates(values):
-    """The values the template called used more than once.
-
-    Jinja's unique keeps the first spelling of values equal but for case, and only that spelling was
-    counted: ["a", "a"] reports "a", ["A", "a", "a"] reports nothing.
-    """
-    first_spellings, seen = [], set()
+    """The values used more than once, in the order they first appear (case counts: HAProxy's names are
+    case-sensitive; hosts are compared lower-cased by their caller)."""
+    reported = []
     for value in values:
-        if value.lower() not in seen:
-            seen.add(value.lower())
-            first_spellings.append(value)
-    return [value for value in first_spellings if values.count(value) > 1]
+        if values.count(value) > 1 and value not in reported:
+            reported.append(value)
+    return reported
 
 
 def _with_defaults(settings):
@@ -258,14 +256,13 @@ def _metrics_frontend_name_problems(settings):
 
 def _timeouts_problems(settings):
     timeouts = settings["haproxy_timeouts"]
-    if not (isinstance(timeouts, str) or _is_collection(timeouts)):
+    if not isinstance(timeouts, Mapping):
         return ["haproxy_timeouts must be a mapping (%s), got %s" % (", ".join(TIMEOUT_KEYS), _json(timeouts))]
     problems = []
     for key in TIMEOUT_KEYS:
         value = _text(_get(timeouts, key, ""))
         if value and not TIME.match(value):
             problems.append("haproxy_timeouts.%s %s is not a time (like 500ms, 5s, 1m)" % (key, _json(value)))
-    # Jinja went through whatever it was given: a mapping's keys, but also a list's items or a string's characters.
     return problems + ["haproxy_timeouts has an unknown key %s" % _json(key)
                        for key in timeouts if key not in TIMEOUT_KEYS]
 
@@ -462,6 +459,8 @@ def _app_problems(app, reserved_names):
     if not _is_whole_number(initial_step, INTEGER, 0, 100):
         problems.append("%s: initial_step %s is not an integer from 0 to 100" % (label, _json(initial_step)))
     health_check = _get(app, "health_check") or {}
+    if not isinstance(health_check, Mapping):
+        return problems + ["%s: health_check must be a mapping (path, expect_status), got %s" % (label, _json(health_check))]
     path = _get(health_check, "path") or "/"
     if not _matches(URL_PATH, path):
         problems.append("%s: health_check.path %s must start with '/' and hold only URL characters"
@@ -496,7 +495,7 @@ def app_model_problems(apps, settings=None):
     """Every problem of the app model and the role variables, [] when all is well.
 
     In the preflight's order: the role variables, the apps' own fields, then routes, retries, gate thresholds,
-    the AWS side (cloud, dns, haproxy_aws) and shadow traffic.
+    the AWS side (cloud, dns, migration_aws) and shadow traffic.
     """
     settings = _with_defaults(settings)
     # What is not a list has its sentence from apps_problems; the other checks see no apps.
@@ -506,6 +505,6 @@ def app_model_problems(apps, settings=None):
             + route_problems(model)
             + retry_problems(model, settings["haproxy_retries"], settings["haproxy_retry_on"],
                              settings["haproxy_retry_methods"])
-            + gate_problems(model, settings["haproxy_gate_thresholds"])
-            + cloud_problems(model, settings["haproxy_aws"], settings["haproxy_ca_file"])
+            + gate_problems(model, settings["migration_gate_thresholds"])
+            + cloud_problems(model, settings["migration_aws"], settings["haproxy_ca_file"])
             + shadow_problems(model))
