@@ -58,8 +58,11 @@ class ActionModule(ActionBase):
     # -- phases -----------------------------------------------------------------------------------
 
     def _phase_begin(self, args):
-        """The one validation and the target (and the lock request the lock node's measure takes)."""
-        return step_engine.begin(args, self._play_hosts()[1])
+        """The one validation and the target (and the lock request the lock node's measure takes). The lock node is
+        one of the inventory group haproxy, whatever this run's --limit, so that every run on an app meets there."""
+        fleet = (self._task_vars.get("groups") or {}).get("haproxy") or self._play_hosts()[1]
+        run = step_engine.begin(args, list(fleet))
+        return step_engine.with_audit(run, args.get("audit_dir"), self._play_hosts()[1])
 
     def _phase_judge(self, args):
         active, _all = self._play_hosts()

@@ -17,9 +17,9 @@ A step is one transaction over the fleet. Its phases, and where each runs:
 * finish (controller): the fleet's outcome (a node that failed makes the others take the step back), the
   audit line, the report, the lock given back.
 
-This file holds the pure parts of every phase and the node half; plugins/action/migration_step.py holds
-the controller half's I/O (AWS, audit log, lock). Nothing here derives a backend: the target comes from
-app_model.
+This file is the controller's half (the action plugin migration_step runs it in the controller's process: the
+validation, AWS, the gate, the audit log); step_node.py is the node's half (the module haproxy_step). Nothing
+here derives a backend: the target comes from the app model.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,116 +28,20 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.cloudshift.migration.plugins.module_utils import audit, cloud_model, fleet, gate, ramp, route53
+from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import resolve_thresholds
+from ansible_collections.cloudshift.migration.plugins.module_utils.app_model import request as requests
+from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.validation import app_model_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import stats as stats_model
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.report import step_table
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import read_backend
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import load_app_state
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
-    ROLLBACK, StepError, apply_step, parse_step_request, plan_step)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
-
-WINDOW_STARTS = ("step", "now", "previous")
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import ROLLBACK
 
 
 class EngineError(CloudshiftError):
     pass
 
 
-# -- node half ------------------------------------------------------------------------------------
-
-def backend_of(target):
-    """The backend a target names (the app's own, or <app>--<route>); the app model built it, this checks it."""
-    if target.get("route") is None:
-        return validate_name(target["app"], "app")
-    return route_backend(target["app"], target["route"])
-
-
-def parse_request(value):
-    """A step 0-100 or rollback (StepError naming the value)."""
-    return parse_step_request(value)
-
-
-def plan_on_node(client, state_dir, target, request=None):
-    """Where this node's backend is and where the request takes it (None: nowhere, the plan says where it is);
-    checks the backend and servers are live on an admin-level socket (read only)."""
-    state = load_app_state(state_dir, target["app"])
-    entry = (state or {}) if target["route"] is None else ((state or {}).get("routes") or {}).get(target["route"]) or {}
-    if request is None:
-        plan = plan_step(state, target["app"], 0, target["initial_step"], route=target["route"])
-        plan.update(target=plan["current"], reaching_100=False, leaving_100=False)
-    else:
-        plan = plan_step(state, target["app"], request, target["initial_step"], route=target["route"])
-    servers = read_backend(client, target["backend"], require_admin=True)
-    missing = [name for name in target["cloud_servers"] + target["onprem_servers"] if name not in servers]
-    if missing:
-        raise StepError("backend %s has no server named %s on this node (the running configuration is not the "
-                        "app model's: run site.yml)" % (target["backend"], ", ".join(missing)))
-    return {
-        "current": plan["current"],
-        "step": plan["target"],
-        "recorded": plan["recorded"],
-        "reaching_100": plan["reaching_100"],
-        "leaving_100": plan["leaving_100"],
-        "updated_at": entry.get("updated_at"),
-    }
-
-
-def measure_window(client, state_dir, target, start, seconds, since=None, ring=None, max_samples=5000):
-    """The cloud and on-prem figures of the backend over its window.
-
-    start: `step` (since the current step was set: the snapshot apply saved), `now` (seconds from now) or
-    `previous` (since the snapshot `since`, the end of the previous window, so a ramp's windows are back to
-    back). seconds 0 means until now.
-    """
-    if start not in WINDOW_STARTS:
-        raise EngineError("window start must be one of %s, got %r" % (", ".join(WINDOW_STARTS), start))
-    backend = target["backend"]
-    params = {"backend": backend, "cloud_servers": target["cloud_servers"], "onprem_servers": target["onprem_servers"],
-              "duration": float(seconds) if seconds else None, "since": None, "since_file": None,
-              "ring": ring, "max_samples": max_samples}
-    if start == "step":
-        params["since_file"] = stats_model.snapshot_path(state_dir, backend)
-    elif start == "previous":
-        if since is None:
-            raise EngineError("a window starting at the previous one needs its snapshot")
-        stats_model.check_snapshot(since, backend)
-        params["since"] = since
-    elif not seconds:
-        raise EngineError("a window starting now needs a number of seconds")
-    return stats_model.measure(client, params)
-
-
-def measure_on_node(client, state_dir, target, request, window, ring=None):
-    """Phase measure: this node's plan and, unless window is None, its window (read only)."""
-    plan = plan_on_node(client, state_dir, target, request)
-    if window is None:
-        return {"plan": plan, "window": None, "snapshot": None}
-    measured, snapshot = measure_window(client, state_dir, target, window["start"], window.get("seconds") or 0,
-                                        since=window.get("since"), ring=ring)
-    return {"plan": plan, "window": measured, "snapshot": snapshot}
-
-
-def apply_on_node(client, state_dir, target, step, expected_current, undo_step=None, by=None, note=None,
-                  server_state_file=None, ring=None, check_mode=False):
-    """Phase apply: the decided step, if the node is still at the step its plan found (or, with undo_step, take
-    back a step that did not reach every node: a node not at undo_step keeps its step)."""
-    if undo_step is None and expected_current is not None:
-        state = load_app_state(state_dir, target["app"])
-        now = plan_step(state, target["app"], parse_request(step), target["initial_step"], route=target["route"])
-        # Already at the step: a retry (on_node_failure=complete) after this node took it.
-        if now["current"] not in (expected_current, now["target"]):
-            raise StepError("%s moved on this node since the plan (from step %s to %s): another run changed it; "
-                            "nothing was changed here" % (target["label"], expected_current, now["current"]))
-    return apply_step(client, state_dir, target["app"], target["cloud_servers"], target["onprem_servers"],
-                      step if undo_step is None else None, initial_step=target["initial_step"], by=by, note=note,
-                      server_state_file=server_state_file, check_mode=check_mode, route=target["route"],
-                      timings_ring=ring if ring is not None else DEFAULT_RING, undo_step=undo_step)
-
-
-# -- controller half (pure) -----------------------------------------------------------------------
+# -- pure ------------------------------------------------------------------------------------------
 
 def agreed_step(target, plans):
     """The one step every node resolved the request to; EngineError naming the nodes when they disagree."""
@@ -160,17 +64,17 @@ def cloud_checks_needed(plans, step):
     return raising and lowest == 0, raising and step > 0
 
 
-def refusal(target, plans, step, gate, force):
+def refusal(target, plans, step, verdict, force):
     """The lines refusing a step up whose gate failed, or None when the step may go."""
-    if not is_raising(plans, step) or gate["verdict"] != "fail" or force:
+    if not is_raising(plans, step) or verdict["verdict"] != "fail" or force:
         return None
     current = max(plan["current"] for plan in plans.values())
     return (["refused: %s stays at step %s, the gate failed for step %s (pass -e force=true to go up anyway; it is "
-             "recorded)" % (target["label"], current, step)] + gate["table"] + [""] + gate["figures"])
+             "recorded)" % (target["label"], current, step)] + verdict["table"] + [""] + verdict["figures"])
 
 
-def step_note(raising, gate, force, note=None):
-    if raising and force and gate.get("verdict") == "fail":
+def step_note(raising, verdict, force, note=None):
+    if raising and force and verdict.get("verdict") == "fail":
         return "forced past a failed gate"
     return note
 
@@ -180,25 +84,15 @@ def window_request(gate_window):
     return {"start": "now", "seconds": gate_window} if gate_window else {"start": "step", "seconds": 0}
 
 
-def summary(target, gate, raising, gate_window, reports):
+def summary(target, verdict, raising, gate_window, reports):
     """The table migrate.yml ends with: nodes, shares, servers, and cloud against on-prem."""
     since = "the gate window started" if gate_window else "the previous step was set"
     lines = step_table(reports)
-    lines += ["", "cloud against on-prem since %s (%s s):" % (since, gate["window"]["seconds"])]
-    lines += gate["figures"] + [""]
+    lines += ["", "cloud against on-prem since %s (%s s):" % (since, verdict["window"]["seconds"])]
+    lines += verdict["figures"] + [""]
     lines += ["gate of the step up:"] if raising else ["gate (information only: going down is not gated):"]
-    return lines + gate["table"]
+    return lines + verdict["table"]
 
-
-def node_paths(node):
-    """A node's settings the node half needs, with the state dir's derived files."""
-    state_dir = node["state_dir"]
-    return dict(node, server_state_file=node.get("server_state_file") or os.path.join(state_dir, "server-state"))
-
-
-
-
-# -- controller half (with I/O on the controller: AWS, the audit log) -----------------------------
 
 def _settings(args):
     return args.get("settings") or {}
@@ -220,8 +114,6 @@ def lock_ttl(request, ttl):
 
 def begin(args, fleet):
     """Phase begin: the app model's one validation, the request's, and what the nodes need (pure)."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils.app_model import request as requests
-    from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.validation import app_model_problems
     apps = args.get("apps")
     settings = _settings(args)
     problems = app_model_problems(apps, settings.get("validation") or {})
@@ -270,6 +162,14 @@ def _lock(names, ttl, purpose, request):
     return {"names": names, "ttl": ttl, "purpose": purpose, "by": request.get("by"), "break_stale": request["break_lock"]}
 
 
+def with_audit(run, audit_dir, nodes):
+    """The run with its lock request knowing where to record a broken stale lock (the controller's business: the
+    action plugins take it out before the request reaches the lock node)."""
+    if run.get("lock"):
+        run["lock"] = dict(run["lock"], audit_dir=audit_dir, nodes=list(nodes))
+    return run
+
+
 def _first(nodes, values):
     for node in nodes:
         if node in values:
@@ -313,7 +213,6 @@ def node_report(node, target, applied, reloaded=None):
 def finish_step(run, decision, active, every, measured, applied, undone, failures, args, check_mode=False):
     """Phase finish: the fleet's outcome, the audit line and the report (failed_lines when the step did not reach
     every node)."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, fleet
     target = run["target"]
     request = run["request"]
     step = decision.get("step")
@@ -358,7 +257,6 @@ def finish_step(run, decision, active, every, measured, applied, undone, failure
 
 def _audit(audit_dir, record, check_mode, result):
     """Append a record to the audit log (not in check mode); a failure is a warning once the change is made."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit
     if not audit_dir or check_mode:
         return
     try:
@@ -368,7 +266,6 @@ def _audit(audit_dir, record, check_mode, result):
 
 
 def _gate_details(gate_result, nodes):
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit
     details = {"nodes": nodes}
     if gate_result.get("window"):
         details["figures"] = audit.figures_digest(gate_result["window"])
@@ -379,7 +276,6 @@ def _gate_details(gate_result, nodes):
 
 
 def _gate(target, windows, args):
-    from ansible_collections.cloudshift.migration.plugins.module_utils import gate
     reference = None
     if args.get("audit_dir"):
         reference = os.path.join(args["audit_dir"], "%s.onprem-reference.json" % target["backend"])
@@ -388,7 +284,6 @@ def _gate(target, windows, args):
 
 
 def _cloud_side(target, args, check_elb, check_capacity, prefix):
-    from ansible_collections.cloudshift.migration.plugins.module_utils import cloud_model
     if not (check_elb or check_capacity):
         return {"refusal": None, "tables": [], "health": None, "capacity": None}
     cloud = cloud_model.cloud_side(target["app_entry"], args.get("aws") or {}, args.get("ca_file"), check_elb,
@@ -402,7 +297,6 @@ def _cloud_side(target, args, check_elb, check_capacity, prefix):
 
 def judge_ramp_start(run, measured, args):
     """Before the first check: every node at one step; the start line; the audit's ramp-start."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, ramp
     target, request = run["target"], run["request"]
     plans = dict((node, measured[node]["plan"]) for node in measured)
     try:
@@ -422,7 +316,6 @@ def judge_ramp_start(run, measured, args):
 
 def judge_ramp_check(run, measured, args):
     """One check: the gate over the interval on every node, the decision, the cloud side before a raise."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import ramp
     target, request = run["target"], run["request"]
     state = args["ramp"]
     nodes = sorted(measured)
@@ -443,7 +336,6 @@ def judge_ramp_check(run, measured, args):
 
 def finish_ramp(run, decision, active, every, measured, applied, undone, failures, args, check_mode=False):
     """After one check: its verdict and step in the audit log; the end's lines (done, dry run, rollback)."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, ramp
     target, request = run["target"], run["request"]
     state = decision["ramp"]
     result = {"changed": False}
@@ -475,8 +367,6 @@ def finish_ramp(run, decision, active, every, measured, applied, undone, failure
 
 def finish_ramp_stopped(run, args, check_mode=False):
     """The ramp ran out of checks: recorded, and the run fails saying how to resume."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, ramp
-    from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import resolve_thresholds
     target, request = run["target"], run["request"]
     state = args.get("ramp") or {}
     result = {"changed": False}
@@ -494,7 +384,6 @@ def finish_ramp_stopped(run, args, check_mode=False):
 
 def dns_params(target, request, args):
     """route53_cutover's options for the app's DNS move."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import cloud_model, route53
     dns = target["dns"] or {}
     cloud = target.get("cloud") or {}
     rollback = request["step"] == "dns-rollback"
@@ -525,7 +414,6 @@ def dns_backup_file(audit_dir, app):
 def judge_dns(run, measured, args):
     """step=dns: every node held 100 for the soak, the gate over it (force overrides), the ELB and capacity (force
     does not); then the record moves through Route53. dns-rollback puts the backup back, never gated."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import cloud_model, route53
     target, request = run["target"], run["request"]
     app = target["app"]
     rollback = request["step"] == "dns-rollback"
@@ -557,7 +445,6 @@ def judge_dns(run, measured, args):
 
 
 def finish_dns(run, decision, active, args, check_mode=False):
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit
     target, request = run["target"], run["request"]
     change = decision["dns"]
     gate_result = decision.get("gate") or {}
@@ -587,7 +474,6 @@ def finish_dns(run, decision, active, args, check_mode=False):
 
 def finish_status(run, every, nodes_read, args, check_mode=False):
     """Every node's status in one table; the reconcile recorded per app; fail_on_drift."""
-    from ansible_collections.cloudshift.migration.plugins.module_utils import audit, fleet
     request = run["request"]
     rows = [{"node": node, "result": nodes_read.get(node) or {"failed": True, "msg": "no answer"}} for node in every]
     reconciled = request["reconcile"] and not check_mode

@@ -280,7 +280,7 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils import lock as run_lock
-from ansible_collections.cloudshift.migration.plugins.module_utils import step_engine
+from ansible_collections.cloudshift.migration.plugins.module_utils import step_node
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     exit_with_result, runtime_argument_spec, runtime_client)
@@ -294,15 +294,15 @@ def target_of(params):
         target = dict(params["target"])
         for key in ("app", "cloud_servers", "onprem_servers"):
             if target.get(key) is None:
-                raise step_engine.EngineError("target has no %s" % key)
+                raise step_node.NodeStepError("target has no %s" % key)
         target.setdefault("route", None)
         target["initial_step"] = int(target.get("initial_step") or 0)
     else:
         missing = [key for key in ("app", "cloud_servers", "onprem_servers") if params[key] is None]
         if missing:
-            raise step_engine.EngineError("missing required arguments: %s (or give target)" % ", ".join(missing))
+            raise step_node.NodeStepError("missing required arguments: %s (or give target)" % ", ".join(missing))
         target = dict((key, params[key]) for key in TARGET_KEYS)
-    target["backend"] = step_engine.backend_of(target)
+    target["backend"] = step_node.backend_of(target)
     target.setdefault("label", target["app"] if target["route"] is None else "%s route %s" % (target["app"], target["route"]))
     return target
 
@@ -314,18 +314,20 @@ def measure(module, target):
         now = datetime.datetime.now(datetime.timezone.utc)
         result["lock"] = run_lock.handle(params["state_dir"], params["lock"], now, check_mode=module.check_mode)
         if result["lock"]["conflicts"]:
-            module.fail_json(msg="the lock is held by another run", conflicts=result["lock"]["conflicts"], lock=result["lock"])
+            # Nothing measured: the action plugin judges the holder (alive, stale) on the controller and fails the task.
+            result["conflicts"] = result["lock"]["conflicts"]
+            return result
     client = runtime_client(module)
-    request = None if params["step"] is None else step_engine.parse_request(params["step"])
+    request = None if params["step"] is None else step_node.parse_request(params["step"])
     window = params["window"] if params["window"] else None
-    result.update(step_engine.measure_on_node(client, params["state_dir"], target, request, window,
+    result.update(step_node.measure_on_node(client, params["state_dir"], target, request, window,
                                               ring=params["timings_ring"] or None))
     return result
 
 
 def apply(module, target):
     params = module.params
-    return step_engine.apply_on_node(runtime_client(module), params["state_dir"], target, params["step"],
+    return step_node.apply_on_node(runtime_client(module), params["state_dir"], target, params["step"],
                                      params["expected_step"], undo_step=params["undo_step"], by=params["by"],
                                      note=params["note"], server_state_file=params["server_state_file"],
                                      ring=params["timings_ring"], check_mode=module.check_mode)
@@ -361,7 +363,7 @@ def main():
     params = module.params
     try:
         if params["phase"] == "apply" and params["step"] is None and params["undo_step"] is None:
-            raise step_engine.EngineError("one of the following is required: step, undo_step")
+            raise step_node.NodeStepError("one of the following is required: step, undo_step")
         target = target_of(params)
         result = measure(module, target) if params["phase"] == "measure" else apply(module, target)
     except (CloudshiftError, ValueError) as exc:

@@ -58,6 +58,17 @@ options:
   run_id:
     description: Set by the action plugin (the run's identity); not to be given by hand.
     type: str
+  audit_dir:
+    description:
+      - The controller's audit log directory; when a stale lock is broken (O(break_stale)), the action plugin appends a
+        C(lock-broken) line to the app's audit log there. Read by the action plugin, never sent to the node.
+    type: path
+    version_added: 0.7.0
+  nodes:
+    description: The nodes of the run, kept in that audit line. Read by the action plugin, never sent to the node.
+    type: list
+    elements: str
+    version_added: 0.7.0
   holder:
     description: Set by the action plugin (controller, boot and process of the run); not to be given by hand.
     type: dict
@@ -146,6 +157,8 @@ ARGUMENT_SPEC = dict(
     run_id=dict(type="str"),
     holder=dict(type="dict"),
     break_run_ids=dict(type="list", elements="str", default=[]),
+    audit_dir=dict(type="path"),
+    nodes=dict(type="list", elements="str"),
 )
 
 

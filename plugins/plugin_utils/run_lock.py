@@ -23,6 +23,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.lock import (
     boot_id, process_alive, process_start, staleness)
 
 RESERVED_KEYS = ("run_id", "holder", "break_run_ids")
+# What the action plugins take out of a lock request before it reaches the node (the controller's business).
+CONTROLLER_KEYS = ("audit_dir", "nodes")
 
 
 def run_identity():
@@ -88,7 +90,8 @@ def execute_locked(execute, request, node, identity=None):
     message naming the holder.
     """
     identity = identity or run_identity()
-    request = with_identity(request, identity)
+    controller = dict((key, request.get(key)) for key in CONTROLLER_KEYS)
+    request = with_identity(dict((key, value) for key, value in request.items() if key not in CONTROLLER_KEYS), identity)
     result = execute(request)
     conflicts = mark_conflicts(result.get("conflicts") or [], identity)
     if result.get("failed") and not conflicts:
@@ -104,4 +107,24 @@ def execute_locked(execute, request, node, identity=None):
     if conflicts and (request.get("state") or "acquired") == "acquired":
         result["failed"] = True
         result["msg"] = conflict_message(node, conflicts, break_stale)
+    broken = (result.get("lock") or result).get("broken") or []
+    if broken and controller["audit_dir"]:
+        result.setdefault("warnings", []).extend(
+            record_broken(controller["audit_dir"], broken, node, controller["nodes"] or [node], request.get("by")))
     return result
+
+
+def record_broken(audit_dir, broken, node, nodes, by=None):
+    """One lock-broken line in each app's audit log for every stale lock this run broke on node (the lock node)."""
+    from ansible_collections.cloudshift.migration.plugins.module_utils import audit
+    warnings = []
+    for lock in broken or []:
+        note = ("stale lock of %s broken on %s (break_lock=true): it was held by %s on %s (pid %s, %s) since %s" % (
+            lock.get("name"), node, lock.get("by") or "someone", lock.get("controller") or "?",
+            lock.get("pid") if lock.get("pid") is not None else "?", lock.get("purpose") or "", lock.get("since") or "?"))
+        try:
+            audit.append_record(audit_dir, audit.build_record(lock.get("name"), "lock-broken", by=by, note=note,
+                                                              details={"nodes": list(nodes)}))
+        except audit.AuditError as exc:
+            warnings.append(str(exc))
+    return warnings

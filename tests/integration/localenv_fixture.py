@@ -159,6 +159,18 @@ class LocalEnv:
                 return int(line.split(":", 1)[1])
         raise AssertionError("no Pid in show info")
 
+    def saved_weights(self, backend):
+        """{server: weight} of a backend in HAProxy's server-state file (what a reload or a start loads)."""
+        weights = {}
+        with open(os.path.join(self.state_dir, "server-state")) as handle:
+            lines = handle.read().splitlines()
+        header = lines[1].lstrip("# ").split()
+        for line in lines[2:]:
+            row = dict(zip(header, line.split()))
+            if row.get("be_name") == backend:
+                weights[row["srv_name"]] = int(row["srv_uweight"])
+        return weights
+
     def recorded_step(self, app):
         with open(os.path.join(self.state_dir, "apps", app + ".json")) as handle:
             return json.load(handle)["step"]

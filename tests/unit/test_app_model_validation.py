@@ -172,7 +172,7 @@ CASES = [
      ['haproxy_default_backend "application-03" is not the name of an app of cloudshift_apps ["application-01", '
       '"application-02"]']),
     ("app-name", {}, app_field(0, name="application 01"),
-     ['app "application 01": name "application 01" ' + BAD_NAME]),
+     ['app "application 01": name "application 01" is not valid for HAProxy (it contains a space)']),
     ("app-name-reserved", {}, app_field(0, name="cloudshift-unknown-host"),
      ['app "cloudshift-unknown-host": name "cloudshift-unknown-host" is reserved (frontend or internal backend name)']),
     ("app-name-of-the-metrics-frontend", {}, app_field(0, name="cloudshift-metrics"),
@@ -189,7 +189,8 @@ CASES = [
      [APP1 + ': server name "onprem-prod-front-application-01" is used twice',
       APP1 + ": has no cloud server (at least one server per side)"]),
     ("server-name", {}, server_field(0, 0, name="onprem/01"),
-     [APP1 + ' server "onprem/01": name "onprem/01" ' + BAD_NAME]),
+     [APP1 + ' server "onprem/01": name "onprem/01" is not valid for HAProxy (only letters, digits and \'_\', \'.\', '
+             '\':\', \'-\' are allowed)']),
     ("server-side", {}, server_field(0, 0, side="on-prem"),
      [APP1 + ": has no onprem server (at least one server per side)",
       ONPREM1 + ': side "on-prem" is not onprem or cloud']),
@@ -264,7 +265,8 @@ def test_problems_come_in_the_preflights_order():
     assert [kind for index, kind in enumerate(kinds) if kind not in kinds[:index]] == [
         "maxconn", "app", "route", "retr", "gate", "dns", "shadow"], problems
     assert settings_problems({"haproxy_maxconn": 0}) == ["haproxy_maxconn 0 is not an integer from 1 to 10000000"]
-    assert apps_problems(apps, {}) == ['app "application 01": name "application 01" ' + BAD_NAME]
+    assert apps_problems(apps, {}) == ['app "application 01": name "application 01" is not valid for HAProxy (it '
+                                       'contains a space)']
 
 
 def test_what_the_template_let_through_is_refused():

@@ -7,6 +7,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils import (
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import AppModelError
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.step_engine import EngineError
+from ansible_collections.cloudshift.migration.plugins.module_utils.step_node import NodeStepError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import (
     client, drift, maps, master, parsing, pcre, shadow, shadow_service, split, state, stats, step,
     timings, validation)
@@ -16,7 +17,7 @@ ERRORS = (lock.LockError, capacity.CapacityError, awx.AwxDataError, route53.Cuto
           client.CommandError, client.AdminLevelError, client.UnknownBackendError, step.StepError, stats.StatsError,
           split.SplitError, pcre.RegexError, maps.MapError, parsing.ParseError, drift.DriftError, state.StateError,
           shadow.ShadowError, validation.ValidationError, migration_report.ReportError,
-          gate.GateError, aws.AwsError, audit.AuditError, alerts.AlertModelError, AppModelError, EngineError)
+          gate.GateError, aws.AwsError, audit.AuditError, alerts.AlertModelError, AppModelError, EngineError, NodeStepError)
 STILL_VALUE_ERRORS = (awx.AwxDataError, timings.TimingsError, pcre.RegexError, parsing.ParseError,
                       validation.ValidationError)
 

@@ -113,22 +113,34 @@ def retry_of(app, settings):
     return policy
 
 
+def side_weights(step, servers_by_side, settings, backup=True):
+    """{side: [weight of each server]} at a step; at 100 the on-prem servers are backups with the backup weight."""
+    cloud, onprem = split_weights(step, len(servers_by_side[CLOUD]), len(servers_by_side[ONPREM]))
+    if step == 100 and backup:
+        onprem = [int(settings["backup_weight"])] * len(onprem)
+    return {CLOUD: cloud, ONPREM: onprem}
+
+
 def resolve_backend(app, route, recorded_state, settings):
     """One backend: the app's own (route None) or one route's, at its step."""
     route_name = None if route is None else route["name"]
     entry = app if route is None else route
     step, source = step_of(recorded_state, route_name, entry.get("initial_step"))
+    initial_step = int(entry.get("initial_step") or 0)
     servers_by_side = dict((side, [server for server in app.get("servers") or [] if server.get("side") == side])
                            for side in SIDES)
-    cloud_weights, onprem_weights = split_weights(step, len(servers_by_side[CLOUD]), len(servers_by_side[ONPREM]))
-    weights_by_side = {CLOUD: cloud_weights, ONPREM: onprem_weights}
+    live = side_weights(step, servers_by_side, settings)
+    # haproxy.cfg's weights: the initial step's below 100, so that a step applied live (and kept in the server-state
+    # file, which HAProxy loads only for a server whose configured weight did not change) leaves the file alone.
+    rendered = live if step == 100 else side_weights(initial_step, servers_by_side, settings, backup=False)
     onprem_backup = step == 100
     servers = []
     for side in SIDES:
         for index, server in enumerate(servers_by_side[side]):
             backup = onprem_backup and side == ONPREM
-            weight = int(settings["backup_weight"]) if backup else weights_by_side[side][index]
-            servers.append(resolve_server(app, server, backup, weight, settings["ca_file"]))
+            resolved = resolve_server(app, server, backup, live[side][index], settings["ca_file"])
+            resolved["config_weight"] = rendered[side][index]
+            servers.append(resolved)
     health_check = (route or {}).get("health_check") or app.get("health_check") or {}
     kind, match = route_model.match_of(route) if route is not None else (None, None)
     return {
@@ -139,7 +151,7 @@ def resolve_backend(app, route, recorded_state, settings):
         "host": app.get("host"),
         "step": step,
         "step_source": source,
-        "initial_step": int(entry.get("initial_step") or 0),
+        "initial_step": initial_step,
         "onprem_backup": onprem_backup,
         "servers": servers,
         "cloud_servers": [server["name"] for server in servers if server["side"] == CLOUD],

@@ -99,7 +99,8 @@ def check_app(apps, app_name, problems, verb_hint="-e app=NAME"):
 
 
 def check_route(app, route_name, problems):
-    if route_name is None or route_name == "" or app is None:
+    """The route asked for; None when none is (an empty name is asked for, and unknown)."""
+    if route_name is None or app is None:
         return None
     routes = [route.get("name") for route in route_model.app_routes(app)]
     if not routes:
@@ -174,11 +175,11 @@ def migrate_request(request, apps, fleet, settings=None):
         dns_weight = as_int(dns_weight)
     else:
         dns_weight = None
-    if status and (force or gate_window or dns_weight is not None or request.get("route")):
+    if status and (force or gate_window or dns_weight is not None or request.get("route") is not None):
         problems.add("step=status shows every backend of %s on every node and changes nothing (reconcile=true puts the "
                      "recorded state back): force, gate_window, dns_weight and route do not apply to it"
                      % request.get("app"))
-    if dns and request.get("route"):
+    if dns and request.get("route") is not None:
         problems.add("step=%s moves the DNS record of the whole app %s, not of route %s: omit -e route"
                      % (step, request.get("app"), quoted(request.get("route"))))
     if step == "dns" and app is not None and app.get("dns") is None:

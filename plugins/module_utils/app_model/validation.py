@@ -27,6 +27,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.gate import g
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.retry import retry_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import shadow_problems
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import describe_bad_name
 
 # roles/haproxy/defaults/main.yml, for the variables read here (haproxy_config_dir rendered as /etc/haproxy);
 # a unit test keeps them equal.
@@ -103,6 +104,12 @@ BAD_NAME = "is not valid for HAProxy (only letters, digits and '_', '.', ':', '-
 # Ansible's to_bool (the `bool` filter).
 TRUE_TEXTS = frozenset(("yes", "on", "true", "1"))
 FALSE_TEXTS = frozenset(("no", "off", "false", "0"))
+
+
+def bad_name_text(name):
+    """Why a name is refused, in the words the runtime API's name check (validation.describe_bad_name) uses."""
+    reason = describe_bad_name(name)
+    return "is not valid for HAProxy (%s)" % reason if reason else BAD_NAME
 
 
 # ------------------------------------------------------------------ what the template's Jinja did
@@ -401,7 +408,7 @@ def _server_problems(server, app_label):
     label = "%s server %s" % (app_label, _json(name))
     problems = []
     if not _is_matching_string(NAME, name):
-        problems.append("%s: name %s %s" % (label, _json(name), BAD_NAME))
+        problems.append("%s: name %s %s" % (label, _json(name), bad_name_text(name)))
     side = _get(server, "side")
     if side not in SIDES:
         problems.append("%s: side %s is not onprem or cloud" % (label, _json(side)))
@@ -449,7 +456,7 @@ def _app_problems(app, reserved_names):
     label = "app %s" % _json(name)
     problems = []
     if not _is_matching_string(NAME, name):
-        problems.append("%s: name %s %s" % (label, _json(name), BAD_NAME))
+        problems.append("%s: name %s %s" % (label, _json(name), bad_name_text(name)))
     elif name in reserved_names:
         problems.append("%s: name %s is reserved (frontend or internal backend name)" % (label, _json(name)))
     host = _get(app, "host")
