@@ -16,11 +16,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 import os
+import shlex
 import socket
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.lock import (
-    boot_id, process_alive, process_start, staleness)
+    boot_id, lock_path, process_alive, process_start, staleness)
 
 RESERVED_KEYS = ("run_id", "holder", "break_run_ids")
 # What the action plugins take out of a lock request before it reaches the node (the controller's business).
@@ -128,3 +130,30 @@ def record_broken(audit_dir, broken, node, nodes, by=None):
         except audit.AuditError as exc:
             warnings.append(str(exc))
     return warnings
+
+
+def release_command(state_dir, names, run_id):
+    """A shell command giving back the locks of names that run_id holds on the lock node, printing `released NAME`
+    for each, or `held NAME` for one another run holds.
+
+    The lock module's release without a module shipped to the node (a step's last task on the lock node): a lock is
+    only ever removed by its holder, and this run is the holder of a lock whose file names its run_id, so reading the
+    file then removing it races with no one.
+    """
+    marker = '"run_id": %s' % json.dumps(run_id)
+    commands = []
+    for name in names:
+        path = shlex.quote(lock_path(state_dir, name))
+        commands.append("if [ -e %s ]; then if grep -qF -- %s %s; then rm -f -- %s && echo released %s; "
+                        "else echo held %s; fi; fi" % (path, shlex.quote(marker), path, path, name, name))
+    return " ; ".join(commands) or "true"
+
+
+def released_names(stdout):
+    """(released, held by another run) from release_command's output."""
+    released, held = [], []
+    for line in (stdout or "").splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in ("released", "held"):
+            (released if words[0] == "released" else held).append(words[1])
+    return released, held

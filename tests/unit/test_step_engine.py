@@ -1,6 +1,8 @@
 """The step engine's pure parts: the fleet agrees on one step, only going up is gated and checked against the
 cloud side, the refusal names the numbers, the ramp's phases; and the run's lock judged on the controller."""
 
+import os
+
 import pytest
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import ramp, step_engine
@@ -128,3 +130,22 @@ def test_an_expired_lock_is_broken_only_when_asked():
     assert not taken.get("failed") and calls[-1]["break_run_ids"] == ["gone"]
     with pytest.raises(ValueError, match="run_id is set by the collection's action plugin"):
         run_lock.execute_locked(execute, {"names": ["a"], "run_id": "forged"}, "node-a", identity)
+
+
+def test_the_release_command_removes_only_this_runs_locks(tmp_path):
+    """The command the finish phase runs on the lock node, run here by /bin/sh on real lock files."""
+    import json
+    import subprocess
+    from ansible_collections.cloudshift.migration.plugins.module_utils.lock import lock_path
+    state_dir = str(tmp_path)
+    os.makedirs(os.path.join(state_dir, "locks"))
+    for name, run_id in (("application-01", "ctl:b:10:20"), ("application-02", "someone-else")):
+        with open(lock_path(state_dir, name), "w") as handle:
+            json.dump({"name": name, "run_id": run_id, "by": "x"}, handle, sort_keys=True)
+    command = run_lock.release_command(state_dir, ["application-01", "application-02", "application-03"], "ctl:b:10:20")
+    completed = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=True)
+    assert run_lock.released_names(completed.stdout) == (["application-01"], ["application-02"])
+    assert not os.path.exists(lock_path(state_dir, "application-01"))
+    assert os.path.exists(lock_path(state_dir, "application-02"))
+    with pytest.raises(Exception, match="invalid lock name"):
+        run_lock.release_command(state_dir, ["a;rm -rf /"], "x")
