@@ -36,6 +36,8 @@ __metaclass__ = type
 
 import math
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.quantile import finite_values, is_number, percentile  # noqa: F401
+
 PASS = "pass"
 FAIL = "fail"
 INCONCLUSIVE = "inconclusive"
@@ -58,37 +60,6 @@ SIDE_COUNT_KEYS = ("requests", "http_5xx", "connection_errors", "check_failures"
 # Attempts that failed on the side and were retried on another server (users never saw them).
 OPTIONAL_COUNT_KEYS = ("failed_attempts",)
 SIDE_KEYS = SIDE_COUNT_KEYS + ("latencies_ms",)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _finite_values(values, label):
-    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
-        raise ValueError("%s must be a list of numbers, got %r" % (label, values))
-    values = list(values)
-    for index, value in enumerate(values):
-        if not _is_number(value) or not math.isfinite(value):
-            raise ValueError("%s[%d] is %r, not a finite number" % (label, index, value))
-    return values
-
-
-def percentile(values, q):
-    """The q-th percentile (0-100) of values, linear interpolation between closest ranks.
-
-    Same definition as numpy's default: position (n - 1) * q / 100 in the sorted values.
-    """
-    if not _is_number(q) or not math.isfinite(q) or not 0 <= q <= 100:
-        raise ValueError("percentile q must be a number from 0 to 100, got %r" % (q,))
-    ordered = sorted(_finite_values(values, "values"))
-    if not ordered:
-        raise ValueError("percentile of an empty list of values (q=%r) is undefined" % (q,))
-    position = (len(ordered) - 1) * q / 100.0
-    lower = int(math.floor(position))
-    upper = min(lower + 1, len(ordered) - 1)
-    fraction = position - lower
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * fraction
 
 
 def _average_ranks(pooled):
@@ -121,8 +92,8 @@ def mann_whitney_u(sample_a, sample_b):
       common_language: u_a / (n_a * n_b), P(a > b) + P(a = b) / 2;
       rank_biserial: 2 * common_language - 1, in [-1, 1], positive when a tends to be larger.
     """
-    values_a = _finite_values(sample_a, "sample_a")
-    values_b = _finite_values(sample_b, "sample_b")
+    values_a = finite_values(sample_a, "sample_a")
+    values_b = finite_values(sample_b, "sample_b")
     for label, values in (("sample_a", values_a), ("sample_b", values_b)):
         if len(values) < MIN_RANK_SAMPLES:
             raise ValueError(
@@ -180,7 +151,7 @@ def resolve_thresholds(thresholds=None):
     resolved = dict(DEFAULT_THRESHOLDS)
     resolved.update((key, value) for key, value in thresholds.items() if value is not None)
     for key, value in resolved.items():
-        if not _is_number(value) or not math.isfinite(value) or value < 0:
+        if not is_number(value) or not math.isfinite(value) or value < 0:
             raise ValueError("threshold %s must be a finite number >= 0, got %r" % (key, value))
         if key in INTEGER_THRESHOLDS and value != int(value):
             raise ValueError("threshold %s must be a whole number, got %r" % (key, value))
@@ -213,7 +184,7 @@ def validate_side(side, label):
         value = side[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError("%s.%s must be a whole number >= 0, got %r" % (label, key, value))
-    latencies = _finite_values(side["latencies_ms"], "%s.latencies_ms" % label)
+    latencies = finite_values(side["latencies_ms"], "%s.latencies_ms" % label)
     for index, value in enumerate(latencies):
         if value < 0:
             raise ValueError("%s.latencies_ms[%d] is %r, a negative latency" % (label, index, value))

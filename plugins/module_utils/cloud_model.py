@@ -211,29 +211,42 @@ def capacity_params(app, aws):
     return checked(capacity.ARGUMENT_SPEC, params, "the capacity check of %s" % app.get("name"))
 
 
-def cloud_side(app, aws, ca_file, check_elb, check_capacity):
-    """The cloud side before traffic (or DNS) goes to it: the ELB's health and the cluster's capacity, as asked.
+def cloud_checks(app, aws, ca_file, check_elb, check_capacity):
+    """The ELB's health and the cluster's capacity, as asked and as the app model has them (I/O: AWS, a probe).
 
-    Returns {"health": elb result or None, "capacity": capacity result or None, "refusal": None or the lines
-    saying why traffic may not go (the first failing check, then its table), "tables": [lines]}. The capacity is
-    not checked once the ELB is refused. Force never overrides these.
+    Returns {"health": elb result or None, "capacity": capacity result or None, "errors": {check: why it could not
+    be made}}; a check the app has no entry for is not made.
     """
     cloud = app.get("cloud") or {}
-    outcome = {"health": None, "capacity": None, "refusal": None, "tables": []}
-    try:
-        if check_elb and cloud.get("load_balancer"):
-            health = elb.run(elb_params(app, aws, ca_file))
-            outcome["health"] = health
-            outcome["tables"] += [""] + health["table"]
-            if not health["healthy"]:
-                outcome["refusal"] = ["the cloud side is not healthy: %s" % "; ".join(health["problems"])] + health["table"]
-                return outcome
-        if check_capacity and cloud.get("cluster"):
-            checked = capacity.run(capacity_params(app, aws))
-            outcome["capacity"] = checked
-            outcome["tables"] += [""] + checked["table"]
-            if not checked["passed"]:
-                outcome["refusal"] = ["the capacity check failed: %s" % "; ".join(checked["problems"])] + checked["table"]
-    except (elb.ElbError, capacity.CapacityError) as exc:
-        raise CloudModelError(str(exc))
+    outcome = {"health": None, "capacity": None, "errors": {}}
+    if check_elb and cloud.get("load_balancer"):
+        try:
+            outcome["health"] = elb.run(elb_params(app, aws, ca_file))
+        except (elb.ElbError, CloudModelError) as exc:
+            outcome["errors"]["health"] = str(exc)
+    if check_capacity and cloud.get("cluster"):
+        try:
+            outcome["capacity"] = capacity.run(capacity_params(app, aws))
+        except (capacity.CapacityError, CloudModelError) as exc:
+            outcome["errors"]["capacity"] = str(exc)
     return outcome
+
+
+def cloud_verdict(app, checks, check_elb, check_capacity):
+    """(refusal lines or None, tables) of the checks asked, from cloud_checks' outcome (pure). The ELB comes first:
+    traffic may not go to an unhealthy cloud side whatever its capacity. Force never overrides these."""
+    cloud = app.get("cloud") or {}
+    tables = []
+    for name, asked, configured in (("health", check_elb, cloud.get("load_balancer")),
+                                    ("capacity", check_capacity, cloud.get("cluster"))):
+        if not asked or not configured:
+            continue
+        if name in checks["errors"]:
+            raise CloudModelError(checks["errors"][name])
+        result = checks[name]
+        tables += [""] + result["table"]
+        if name == "health" and not result["healthy"]:
+            return ["the cloud side is not healthy: %s" % "; ".join(result["problems"])] + result["table"], tables
+        if name == "capacity" and not result["passed"]:
+            return ["the capacity check failed: %s" % "; ".join(result["problems"])] + result["table"], tables
+    return None, tables

@@ -137,6 +137,9 @@ def begin(args, fleet):
         request, target = requests.migrate_request(request_args, apps, fleet, settings.get("model"))
     every_app = [app["name"] for app in apps]
     run = {"changed": False, "verb": request["verb"], "request": request, "target": target,
+           "cloud_prefetch": bool(target and request["verb"] in ("step", "dns") and request.get("step") != 0
+                                  and request.get("step") != "dns-rollback"
+                                  and any((target.get("cloud") or {}).get(key) for key in ("load_balancer", "cluster"))),
            "lock_node": request["lock_node"], "lock": None, "apps": every_app,
            "window": window_request(request.get("gate_window") or 0)}
     ttl = int(args.get("lock_ttl") or 900)
@@ -191,7 +194,7 @@ def judge_step(run, measured, args):
     current = plans[nodes[0]]["current"]
     prefix = "refused: %s stays at step %s" % (target["label"], current)
     check_elb, check_capacity = cloud_checks_needed(plans, step)
-    cloud = _cloud_side(target, args, check_elb, check_capacity, prefix)
+    cloud = _cloud_side(target, args, check_elb, check_capacity, prefix, prefetched_cloud(measured))
     verdict = _gate(target, dict((node, measured[node]["window"]) for node in nodes), args)
     lines = refusal(target, plans, step, verdict, request.get("force"))
     if lines:
@@ -283,14 +286,33 @@ def _gate(target, windows, args):
                      "label": target["label"]}, check_mode=bool(args.get("check_mode")))
 
 
-def _cloud_side(target, args, check_elb, check_capacity, prefix):
+def _cloud_side(target, args, check_elb, check_capacity, prefix, prefetched=None):
+    """The cloud side's checks (made now, or taken from those the first node's measure made meanwhile), or
+    EngineError with the lines refusing the move."""
     if not (check_elb or check_capacity):
-        return {"refusal": None, "tables": [], "health": None, "capacity": None}
-    cloud = cloud_model.cloud_side(target["app_entry"], args.get("aws") or {}, args.get("ca_file"), check_elb,
-                                   check_capacity)
-    if cloud["refusal"]:
-        raise EngineError("\n".join(["%s, %s" % (prefix, cloud["refusal"][0])] + cloud["refusal"][1:]))
-    return cloud
+        return {"tables": []}
+    app = target["app_entry"]
+    cloud = app.get("cloud") or {}
+    needed = [name for name, asked, key in (("health", check_elb, "load_balancer"), ("capacity", check_capacity, "cluster"))
+              if asked and cloud.get(key)]
+    checks = prefetched
+    if not checks or any(checks.get(name) is None and name not in (checks.get("errors") or {}) for name in needed):
+        checks = cloud_model.cloud_checks(app, args.get("aws") or {}, args.get("ca_file"), check_elb, check_capacity)
+    try:
+        refused, tables = cloud_model.cloud_verdict(app, checks, check_elb, check_capacity)
+    except cloud_model.CloudModelError as exc:
+        raise EngineError("%s, the cloud side could not be checked: %s" % (prefix, exc))
+    if refused:
+        raise EngineError("\n".join(["%s, %s" % (prefix, refused[0])] + refused[1:]))
+    return {"tables": tables}
+
+
+def prefetched_cloud(measured):
+    """The cloud side's checks the first node's measure made while the nodes measured (see the haproxy_step action)."""
+    for node in sorted(measured):
+        if measured[node].get("cloud_side"):
+            return measured[node]["cloud_side"]
+    return None
 
 
 # -- ramp.yml ---------------------------------------------------------------------------------------

@@ -12,13 +12,12 @@ __metaclass__ = type
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import stats as stats_model
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import read_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import load_app_state
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
     StepError, apply_step, parse_step_request, plan_step)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_name
 
 WINDOW_STARTS = ("step", "now", "previous")
 
@@ -29,9 +28,7 @@ class NodeStepError(CloudshiftError):
 
 def backend_of(target):
     """The backend a target names (the app's own, or <app>--<route>); the app model built it, this checks it."""
-    if target.get("route") is None:
-        return validate_name(target["app"], "app")
-    return route_backend(target["app"], target["route"])
+    return backend_name(target["app"], target.get("route"))
 
 
 def parse_request(value):

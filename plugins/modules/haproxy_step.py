@@ -54,6 +54,13 @@ options:
         run moved it), nothing is changed and the task fails.
     type: int
     version_added: 0.7.0
+  cloud_side:
+    description:
+      - With O(phase=measure), the app's entry of the app model (C(app)) with the controller's C(aws) settings and
+        C(ca_file); the action plugin checks the cloud side (the ELB's health, the cluster's capacity) on the
+        controller while the module measures the node, and returns it as RV(cloud_side). Never sent to the node.
+    type: dict
+    version_added: 0.7.0
   lock:
     description:
       - With O(phase=measure), the run's lock to take on this node before anything else - C(names), C(ttl),
@@ -196,6 +203,11 @@ window:
 snapshot:
   description: With O(phase=measure), the snapshot ending the window (the next window of a ramp starts there).
   returned: phase=measure
+  type: dict
+  version_added: 0.7.0
+cloud_side:
+  description: With O(cloud_side), the cloud side's checks made on the controller (C(health), C(capacity), C(errors)).
+  returned: with O(cloud_side)
   type: dict
   version_added: 0.7.0
 lock:
@@ -349,6 +361,7 @@ def main():
             initial_step=dict(type="int", default=0),
             window=dict(type="dict"),
             lock=dict(type="dict"),
+            cloud_side=dict(type="dict", no_log=True),
             by=dict(type="str"),
             note=dict(type="str"),
             server_state_file=dict(type="path"),

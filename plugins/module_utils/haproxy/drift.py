@@ -23,7 +23,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.mod
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
     manage_map, parse_map_file, read_file, validate_map_path)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import (
     effective_percent, read_store, settings)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow_service import (

@@ -33,15 +33,13 @@ import subprocess
 import time
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
-from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import (  # noqa: F401 (re-exported)
+    SERVER_STATE_VERSION_LINE, MasterError, write_server_state_file)
 
 POLL_INTERVAL = 0.1
 SOCKET_TIMEOUT = 5.0
-SERVER_STATE_VERSION_LINE = "1"
 
 
-class MasterError(CloudshiftError):
-    pass
 
 
 # Pure parsing ---------------------------------------------------------------------------------
@@ -231,16 +229,6 @@ def save_server_state(master_socket, path):
     """
     write_server_state_file(master_command(master_socket, "@1 show servers state"), path)
     return True
-
-
-def write_server_state_file(answer, path):
-    """Atomically write a `show servers state` answer where load-server-state-from-file reads it."""
-    if answer.splitlines()[:1] != [SERVER_STATE_VERSION_LINE]:
-        raise MasterError("unexpected answer to 'show servers state': %r" % answer[:300])
-    try:
-        atomic_write(path, answer.rstrip("\n") + "\n", mode=0o640)
-    except (IOError, OSError) as exc:
-        raise MasterError("cannot write server state file %s: %s" % (path, exc))
 
 
 # The controller -------------------------------------------------------------------------------

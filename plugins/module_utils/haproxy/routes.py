@@ -22,9 +22,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps 
     describe_bad_token, render_map_file)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.pcre import regex_problem_text
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
-    describe_bad_name, validate_name)
+    BACKEND_SEPARATOR, backend_name, describe_bad_name, validate_name)
 
-BACKEND_SEPARATOR = "--"
 MAX_NAME_LENGTH = 128
 MATCH_KINDS = ("regex", "prefix")
 PREFIX_MATCH = "beg"
@@ -35,10 +34,7 @@ _PREFIX_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 def route_backend(app, route):
     """Name of a route's backend: `<app>--<route>` (ValidationError naming a bad part)."""
-    validate_name(app, "app")
-    validate_name(route, "route")
-    name = app + BACKEND_SEPARATOR + route
-    return validate_name(name, "route backend")
+    return backend_name(app, route)
 
 
 def app_routes(app):

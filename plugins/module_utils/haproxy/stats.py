@@ -26,7 +26,7 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import percentile
+from ansible_collections.cloudshift.migration.plugins.module_utils.quantile import percentile
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import (
     UNKNOWN_BACKEND_REPLIES, CommandError, UnknownBackendError)

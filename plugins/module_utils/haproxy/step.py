@@ -16,8 +16,7 @@ import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import write_server_state_file
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_backend
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split, read_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
     StatsError, save_snapshot, snapshot_path, take_snapshot)
@@ -25,7 +24,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timin
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
     StateError, load_app_state, previous_step, recorded_step, app_state_path, undo_record, with_step, without_step,
     write_app_state)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_name, validate_name
 
 ROLLBACK = "rollback"
 STEP_PATTERN = re.compile(r"\A(?:rollback|[0-9]{1,3})\Z")
@@ -122,7 +121,7 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
     are still made to match it).
     """
     validate_name(app, "app")
-    backend = app if route is None else route_backend(app, route)
+    backend = app if route is None else backend_name(app, route)
     label = app if route is None else "%s route %s" % (app, route)
     if (request is None) == (undo_step is None):
         raise StepError("give either a step or undo_step for %s, not %s" % (label, "both" if request is not None else "neither"))

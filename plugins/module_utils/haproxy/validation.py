@@ -55,3 +55,16 @@ def validate_name(name, kind):
     if reason:
         raise ValidationError("invalid %s name %r: %s" % (kind, name, reason))
     return name
+
+
+BACKEND_SEPARATOR = "--"
+
+
+def backend_name(app, route=None):
+    """The backend of an app (its name) or of one of its routes (`<app>--<route>`), checked (ValidationError naming the
+    bad part); the one place the name of a route's backend is built."""
+    validate_name(app, "app")
+    if route is None:
+        return app
+    validate_name(route, "route")
+    return validate_name(app + BACKEND_SEPARATOR + route, "route backend")
