@@ -18,9 +18,10 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.cloudshift.migration.plugins.module_utils import step_engine
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.plugin_utils.run_lock import (
-    release_command, released_names, run_identity)
+    execute_locked, release_command, released_names, run_identity)
 
 PHASES = ("begin", "judge", "finish", "release")
+LOCK_MODULE = "cloudshift.migration.migration_lock"
 
 
 class ActionModule(ActionBase):
@@ -59,8 +60,26 @@ class ActionModule(ActionBase):
         """The one validation and the target (and the lock request the lock node's measure takes). The lock node is
         one of the inventory group haproxy, whatever this run's --limit, so that every run on an app meets there."""
         fleet = (self._task_vars.get("groups") or {}).get("haproxy") or self._play_hosts()[1]
-        run = step_engine.begin(args, list(fleet))
-        return step_engine.with_audit(run, args.get("audit_dir"), self._play_hosts()[1])
+        run = step_engine.with_audit(step_engine.begin(args, list(fleet)), args.get("audit_dir"), self._play_hosts()[1])
+        if run["lock"] and (run["verb"] in step_engine.LOCK_ALONE or run["lock_node"] not in self._play_hosts()[0]):
+            run["lock_taken"] = self._take_lock(run, args)
+        return run
+
+    def _take_lock(self, run, args):
+        """The run's lock, taken here on the lock node (the task delegates there) when no measure of a node takes it:
+        a verb that measures nothing, or a lock node this run's --limit leaves out."""
+        if self._task.delegate_to != run["lock_node"]:
+            raise AnsibleActionFail("the begin phase takes the lock on the lock node %s: delegate the task to it (it "
+                                    "was delegated to %s)" % (run["lock_node"], self._task.delegate_to))
+        request = dict(run["lock"], state_dir=args.get("lock_state_dir"))
+
+        def execute(module_args):
+            return self._execute_module(module_name=LOCK_MODULE, module_args=module_args, task_vars=self._task_vars)
+
+        taken = execute_locked(execute, request, run["lock_node"])
+        if taken.get("failed"):
+            raise AnsibleActionFail(taken.get("msg") or "the lock of %s could not be taken" % ", ".join(run["lock"]["names"]))
+        return dict((key, taken.get(key) or []) for key in ("acquired", "renewed", "broken"))
 
     def _phase_judge(self, args):
         active, _all = self._play_hosts()
@@ -89,11 +108,10 @@ class ActionModule(ActionBase):
 
     def _held_locks(self, run):
         """The locks this run took: in the lock node's measure, or on their own (the lock node outside --limit)."""
-        measured = self._registered("migration_measured", [run["lock_node"]]).get(run["lock_node"]) or {}
-        held = dict(measured.get("lock") or {})
-        alone = self._task_vars.get("migration_lock_taken")
-        if isinstance(alone, dict) and not alone.get("skipped"):
-            held = alone
+        held = run.get("lock_taken")
+        if not held:
+            measured = self._registered("migration_measured", [run["lock_node"]]).get(run["lock_node"]) or {}
+            held = measured.get("lock") or {}
         return sorted(set((held.get("acquired") or []) + (held.get("renewed") or [])))
 
     def _release(self, run, state_dir):

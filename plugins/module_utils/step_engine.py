@@ -37,6 +37,10 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.repor
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import ROLLBACK
 
 
+# The verbs no node measure takes the lock for: the begin phase takes it on the lock node.
+LOCK_ALONE = ("status", "shadow", "restore")
+
+
 class EngineError(CloudshiftError):
     pass
 
