@@ -226,6 +226,8 @@ def _timed_reload(env, wrk, maxconn, step, log):
 # 3. step cost
 
 COST_STEPS = (5, 15, 25, 35, 45, 55, 65, 75, 85, 95, 20, 40, 60, 80)
+# Issue 17: one gated step on one node in at most 1.5x community.general.haproxy's two weights (the goal beyond: 1.0x).
+STEP_COST_TARGET = 1.5
 
 
 def step_cost(env, runs=5, log=print):
@@ -264,7 +266,8 @@ def step_cost(env, runs=5, log=print):
         "median_s": medians,
         "ratio": ratio,
         "migrate_profile": profile,
-        "target_met": ratio <= 1.2,
+        "target": STEP_COST_TARGET,
+        "target_met": ratio <= STEP_COST_TARGET,
     }
 
 

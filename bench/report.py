@@ -141,8 +141,8 @@ def render_step_cost(result):
         _cost_row(result, "migrate"),
         _cost_row(result, "community"),
         "",
-        "Ratio migrate / community.general.haproxy: **%.2f** (target <= 1.2: %s)."
-        % (result["ratio"], _verdict(result["target_met"])),
+        "Ratio migrate / community.general.haproxy: **%.2f** (target <= %s: %s)."
+        % (result["ratio"], result.get("target", 1.2), _verdict(result["target_met"])),
     ] + _profile_lines(result.get("migrate_profile")))
 
 
@@ -365,8 +365,23 @@ RENDERERS = {
 }
 
 
-def render_results(results):
-    """The whole results section from latest.json's content: machine, then every benchmark measured."""
+def recorded_sections(document):
+    """{benchmark: its section} of the results section of docs/benchmarks.md as it stands (what an earlier run wrote)."""
+    start = document.find(BEGIN)
+    end = document.find(END)
+    if start < 0 or end < 0:
+        return {}
+    sections = {}
+    for chunk in document[start:end].split("\n### ")[1:]:
+        name = chunk.split(None, 1)[0]
+        if name in RENDERERS and not chunk.split("\n", 2)[-1].lstrip().startswith("Not measured yet"):
+            sections[name] = ("### " + chunk).rstrip()
+    return sections
+
+
+def render_results(results, recorded=None):
+    """The whole results section from latest.json's content: machine, then every benchmark measured; a benchmark
+    measured by none of the runs latest.json holds keeps the section recorded in the document (recorded)."""
     parts = ["## Results", ""]
     if results.get("machine"):
         parts += ["Last run: %s, reproduce with `make bench` (= `.venv/bin/python bench/run.py`; one benchmark: "
@@ -379,6 +394,8 @@ def render_results(results):
     for name, render in RENDERERS.items():
         if name in results.get("benchmarks", {}):
             parts += [render(results["benchmarks"][name]), ""]
+        elif name in (recorded or {}):
+            parts += [recorded[name], ""]
         else:
             parts += ["### %s" % name, "", "Not measured yet: `.venv/bin/python bench/run.py --only %s`." % name, ""]
     return "\n".join(parts)

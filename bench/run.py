@@ -260,8 +260,10 @@ def save(results):
     os.replace(temporary, RESULTS_FILE)
     with open(DOC_FILE) as handle:
         document = handle.read()
+    # A benchmark this machine's latest.json does not hold keeps what the document recorded (--only, a fresh clone).
+    section = report.render_results(results, report.recorded_sections(document))
     with open(DOC_FILE, "w") as handle:
-        handle.write(report.replace_results_section(document, report.render_results(results)))
+        handle.write(report.replace_results_section(document, section))
 
 
 def main(argv=None):

@@ -203,3 +203,13 @@ def test_parse_profile_tasks():
     assert benchmarks.parse_profile_tasks(output, top=2) == [
         ("cloudshift.migration.haproxy : Render the HAProxy configuration", 2.31),
         ("cloudshift.migration.haproxy : Set the cloud share over the runtime API", 0.72)]
+
+
+def test_a_benchmark_not_run_keeps_its_recorded_section():
+    """--only (or a fresh clone without bench/results/latest.json) leaves the other benchmarks' results as recorded."""
+    document = "\n".join(["# Benchmarks", report.BEGIN, "## Results", "", "### cloud_kill (2026-01-01 00:00 UTC)", "",
+                          "kept figures", "", "### step_cost", "", "Not measured yet: `x`.", report.END, ""])
+    recorded = report.recorded_sections(document)
+    assert recorded == {"cloud_kill": "### cloud_kill (2026-01-01 00:00 UTC)\n\nkept figures"}
+    text = report.render_results({"benchmarks": {}}, recorded)
+    assert "kept figures" in text and "Not measured yet: `.venv/bin/python bench/run.py --only step_cost`" in text

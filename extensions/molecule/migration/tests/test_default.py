@@ -25,12 +25,16 @@ def test_the_live_weights_are_the_steps(host, paths):
     assert runtime(host, paths, "get weight molecule-app/onprem-molecule-app").startswith("70 ")
 
 
-def test_the_step_is_recorded_once_and_haproxy_cfg_renders_it(host, paths):
+def test_the_step_is_recorded_once_and_saved_for_a_reload(host, paths):
     state = json.loads(host.file(paths["state"]).content_string)
     assert state["step"] == 30 and state["previous_step"] is None
     assert [entry["step"] for entry in state["history"]] == [30]
+    # haproxy.cfg keeps the initial step's weights; the step is in the server-state file a reload or a start loads.
     config = host.file(paths["config"]).content_string
-    assert "server cloud-molecule-app 127.0.0.1:19602" in config and " weight 30\n" in config
+    assert "server cloud-molecule-app 127.0.0.1:19602" in config and " weight 10\n" in config
+    saved = [line.split() for line in host.file(paths["root"] + "/state/server-state").content_string.splitlines()
+             if " cloud-molecule-app " in line]
+    assert saved and saved[0][7] == "30", saved
 
 
 def test_the_audit_log_has_one_step_and_the_lock_was_given_back(host, paths):
