@@ -47,6 +47,12 @@ options:
     description: Percent of the backend's requests to send to the cloud servers, from 0 to 100.
     type: int
     required: true
+  server_state_file:
+    description:
+      - HAProxy's C(server-state-file). When given, the runtime weights are saved there after a change, so that a
+        reload or a plain restart of HAProxy comes back at the same weights (haproxy.cfg carries the initial step's).
+    type: path
+    version_added: 0.7.0
 attributes:
   check_mode:
     support: full
@@ -200,6 +206,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     exit_with_result, runtime_argument_spec, runtime_client)
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import SplitError, apply_split
 
 
@@ -210,6 +218,7 @@ def run_module():
             cloud_servers=dict(type="list", elements="str", required=True),
             onprem_servers=dict(type="list", elements="str", required=True),
             share=dict(type="int", required=True),
+            server_state_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -218,7 +227,9 @@ def run_module():
         client = runtime_client(module)
         result = apply_split(client, params["backend"], params["cloud_servers"], params["onprem_servers"],
                              params["share"], check_mode=module.check_mode)
-    except (HAProxyError, SplitError, ValueError) as exc:
+        if result["changed"] and params["server_state_file"] and not module.check_mode:
+            write_server_state_file(client.run(["show servers state"])[0], params["server_state_file"])
+    except (HAProxyError, SplitError, CloudshiftError, ValueError) as exc:
         module.fail_json(msg=str(exc), backend=params["backend"], share_requested=params["share"],
                          commands_applied=list(getattr(exc, "applied", None) or []))
     exit_with_result(module, result)

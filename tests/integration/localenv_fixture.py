@@ -238,8 +238,8 @@ class FleetEnv(LocalEnv):
         """ansible-playbook started in the background (two runs at once), in its own process group so that a test
         can freeze the whole run (SIGSTOP to the group) at a chosen point; the caller waits for it."""
         command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name), "-i", self.inventory]
-        return subprocess.Popen(command + list(extra), cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        return subprocess.Popen(command + list(extra), cwd=ROOT, env=dict(self.env, PYTHONUNBUFFERED="1"),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
     def node_weights(self, node, backend="application-01"):
         return self.on(node).weights(backend)

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -85,19 +86,43 @@ def signal_group(process, signum):
         pass
 
 
-def migrate_killing(fleet, step, victim, *extra, restart_after=None, attempts=3):
+class OutputWatcher(threading.Thread):
+    """Reads a run's output as it comes, and says when a given line has appeared (the run is never waited on by
+    time: a test acts on what the run reports)."""
+
+    def __init__(self, process, needle):
+        super(OutputWatcher, self).__init__(daemon=True)
+        self.process, self.needle = process, needle
+        self.seen = threading.Event()
+        self.lines = []
+
+    def run(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if self.needle in line:
+                self.seen.set()
+
+    def output(self):
+        self.join(timeout=300)
+        return "".join(self.lines)
+
+
+def migrate_killing(fleet, step, victim, *extra, restart_on_retry=False, attempts=3):
     """migrate.yml with one fork (the nodes are changed one after the other, in inventory order), SIGKILLing the
     victim's HAProxy as soon as node-a has recorded the step: node-a has taken it, the victim has not yet.
 
     The whole run is frozen (SIGSTOP to its process group) the moment node-a's state store shows the step, the
     victim is checked untouched (step and live weights), killed, and the run resumed. On a loaded machine the run
     can outpace the watcher and reach the victim first: that attempt proves nothing, so it is put back and tried
-    again, at most `attempts` times."""
+    again, at most `attempts` times. With restart_on_retry, the victim's HAProxy is started again once the run says
+    it retries the victim (on_node_failure=complete), not after a delay the run may or may not have outlasted."""
     for _attempt in range(attempts):
         before = fleet.node_step("node-a")
         victim_weights = fleet.node_weights(victim)
         process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=%s" % step, "-f", "1",
                                          *extra)
+        watcher = OutputWatcher(process, "FAILED - RETRYING: [%s]" % victim)
+        watcher.start()
         deadline = time.time() + 120
         while fleet.node_step("node-a") == before and process.poll() is None and time.time() < deadline:
             time.sleep(0.005)
@@ -110,19 +135,20 @@ def migrate_killing(fleet, step, victim, *extra, restart_after=None, attempts=3)
         finally:
             signal_group(process, signal.SIGCONT)
         if not untouched:
-            process.communicate(timeout=300)
+            process.wait(timeout=300)
+            watcher.output()
             fleet.migrate(APP, before)
             continue
-        if restart_after is not None:
-            time.sleep(restart_after)
+        if restart_on_retry:
+            assert watcher.seen.wait(timeout=120), "the run never retried %s:\n%s" % (victim, "".join(watcher.lines)[-4000:])
             node_dir = fleet.node_dir(victim)
             subprocess.run(["haproxy", "-W", "-D", "-f", os.path.join(node_dir, "etc", "haproxy.cfg"),
                             "-f", os.path.join(node_dir, "etc", "stats-page.cfg"), "-p",
                             os.path.join(node_dir, "run", "haproxy.pid"), "-S",
                             os.path.join(node_dir, "run", "master.sock") + ",mode,600"], check=True,
                            capture_output=True)
-        output = process.communicate(timeout=300)[0]
-        return process.returncode, output
+        process.wait(timeout=300)
+        return process.returncode, watcher.output()
     pytest.fail("in %d attempts the run reached %s before the watcher saw node-a take step %s" % (attempts, victim, step))
 
 
@@ -177,7 +203,7 @@ def test_a_node_killed_mid_step_leaves_the_fleet_consistent_and_is_named(fleet):
 
 def test_on_node_failure_complete_retries_the_node_until_it_takes_the_step(fleet):
     fleet.migrate(APP, 30)
-    rc, output = migrate_killing(fleet, 45, "node-c", "-e", "on_node_failure=complete", restart_after=1.0)
+    rc, output = migrate_killing(fleet, 45, "node-c", "-e", "on_node_failure=complete", restart_on_retry=True)
     assert rc == 0, output[-5000:]
     assert "FAILED - RETRYING: [node-c]" in output
     assert weights_everywhere(fleet) == {node: split(45) for node in NODES}

@@ -462,7 +462,12 @@ def check_recorded_step(deployed, servers, state_bytes):
     assert states[("app-one", "cloud-one")]["weight"] == 25
     assert states[("app-one", "onprem-one")]["weight"] == 75
     assert "server cloud-one 127.0.0.1:%d" % PORTS["cloud-one"] in deployed.config_text()
-    assert re.search(r"server cloud-one .* weight 25\n", deployed.config_text())
+    # haproxy.cfg carries app-one's initial_step (0); the recorded step is live and saved for a reload or a restart.
+    assert re.search(r"server cloud-one .* weight 0\n", deployed.config_text())
+    state_dir = os.path.dirname(os.path.dirname(deployed.state_file("app-one")))
+    with open(os.path.join(state_dir, "server-state")) as handle:
+        saved = [line.split() for line in handle if " app-one " in line and " cloud-one " in line]
+    assert saved and saved[0][7] == "25", saved
     with open(deployed.state_file("app-one"), "rb") as handle:
         assert handle.read() == state_bytes, "the role changed the recorded step"
 
