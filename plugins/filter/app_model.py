@@ -23,11 +23,15 @@ options:
     elements: dict
     required: true
   recorded:
-    description: The node's recorded state, app name to the app's state store record (M(cloudshift.migration.migration_state) with O(cloudshift.migration.migration_state#module:apps)).
+    description:
+      - The node's recorded state, app name to the app's state store record
+        (M(cloudshift.migration.migration_state) with O(cloudshift.migration.migration_state#module:apps)).
     type: dict
     default: {}
   settings:
-    description: The role settings the model reads - C(hosts_map), C(routes_dir), C(ca_file), C(backup_weight), C(retries), C(retry_on), C(retry_methods), C(gate_thresholds).
+    description:
+      - The role settings the model reads - C(hosts_map), C(routes_dir), C(ca_file), C(backup_weight), C(retries),
+        C(retry_on), C(retry_methods), C(gate_thresholds).
     type: dict
     default: {}
 """
@@ -44,7 +48,10 @@ _value:
   type: dict
   contains:
     backends:
-      description: One per app and route - name, app, route, label, host, step, step_source, servers, cloud_servers, onprem_servers, weights, onprem_backup, health_check, retry, thresholds, kind, match.
+      description:
+        - One per app and route - name, app, route, label, host, step, step_source, initial_step, servers (each with
+          its weight at the step and its config_weight in haproxy.cfg), cloud_servers, onprem_servers, weights,
+          onprem_backup, health_check, retry, thresholds, kind, match.
       type: list
       elements: dict
     maps:

@@ -92,7 +92,8 @@ def aws_problems(params, needs_region=True):
 
 def client_config(params):
     # total_max_attempts counts the first call (botocore's max_attempts would count the retries only).
-    return _boto()[2](retries={"mode": params.get("retry_mode") or "standard",
+    config = _boto()[2]
+    return config(retries={"mode": params.get("retry_mode") or "standard",
                            "total_max_attempts": params.get("max_attempts") or 5},
                   connect_timeout=10, read_timeout=30, user_agent_extra="cloudshift.migration")
 

@@ -456,10 +456,9 @@ def judge_dns(run, measured, args):
             raise EngineError("%s: %s" % (refused, "; ".join(problems)))
         gate_result = _gate(target, dict((node, measured[node]["window"]) for node in nodes), args)
         if gate_result["verdict"] != "pass" and not request.get("force"):
-            raise EngineError("\n".join(["%s, the gate over the %s s at step 100 is %s (pass -e force=true to move DNS "
-                                         "anyway; it is recorded)" % (refused, gate_result["window"]["seconds"],
-                                                                     gate_result["verdict"])]
-                                        + gate_result["table"] + [""] + gate_result["figures"]))
+            head = ("%s, the gate over the %s s at step 100 is %s (pass -e force=true to move DNS anyway; it is recorded)"
+                    % (refused, gate_result["window"]["seconds"], gate_result["verdict"]))
+            raise EngineError("\n".join([head] + gate_result["table"] + [""] + gate_result["figures"]))
         cloud = _cloud_side(target, args, True, True, refused)
     try:
         change = route53.run(dns_params(target, request, args), check_mode=bool(args.get("check_mode")))

@@ -333,16 +333,16 @@ def measure(module, target):
     request = None if params["step"] is None else step_node.parse_request(params["step"])
     window = params["window"] if params["window"] else None
     result.update(step_node.measure_on_node(client, params["state_dir"], target, request, window,
-                                              ring=params["timings_ring"] or None))
+                                            ring=params["timings_ring"] or None))
     return result
 
 
 def apply(module, target):
     params = module.params
     return step_node.apply_on_node(runtime_client(module), params["state_dir"], target, params["step"],
-                                     params["expected_step"], undo_step=params["undo_step"], by=params["by"],
-                                     note=params["note"], server_state_file=params["server_state_file"],
-                                     ring=params["timings_ring"], check_mode=module.check_mode)
+                                   params["expected_step"], undo_step=params["undo_step"], by=params["by"],
+                                   note=params["note"], server_state_file=params["server_state_file"],
+                                   ring=params["timings_ring"], check_mode=module.check_mode)
 
 
 def main():

@@ -93,8 +93,8 @@ def test_thresholds_are_the_roles_then_the_apps_then_the_routes():
     apps = local_apps()
     apps[1]["gate"] = {"min_requests": 50}
     apps[1]["routes"][1]["gate"] = {"max_diff_ms": 5}
-    backend = target_backend(apps, "application-02", "customers", settings={"gate_thresholds": {"alpha": 0.05,
-                                                                                                 "min_requests": 9}})
+    settings = {"gate_thresholds": {"alpha": 0.05, "min_requests": 9}}
+    backend = target_backend(apps, "application-02", "customers", settings=settings)
     assert backend["thresholds"] == {"alpha": 0.05, "min_requests": 50, "max_diff_ms": 5}
 
 
@@ -106,8 +106,8 @@ def test_a_target_names_an_unknown_app_or_route():
 
 
 @pytest.mark.parametrize("request_values, message", [
-    ({"app": "application-01;show info", "step": 50}, 'unknown app "application-01;show info"; known apps: '
-                                                       'application-01, application-02'),
+    ({"app": "application-01;show info", "step": 50},
+     'unknown app "application-01;show info"; known apps: application-01, application-02'),
     ({"step": 50}, "no app given: pass -e app=NAME; known apps: application-01, application-02"),
     ({"app": "application-01", "step": "101"}, 'invalid step "101": a step is an integer from 0'),
     ({"app": "application-01", "step": 25.5}, "invalid step 25.5"),

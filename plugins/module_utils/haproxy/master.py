@@ -32,14 +32,11 @@ import socket
 import subprocess
 import time
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import (  # noqa: F401 (re-exported)
-    SERVER_STATE_VERSION_LINE, MasterError, write_server_state_file)
+    MasterError, write_server_state_file)
 
 POLL_INTERVAL = 0.1
 SOCKET_TIMEOUT = 5.0
-
-
 
 
 # Pure parsing ---------------------------------------------------------------------------------

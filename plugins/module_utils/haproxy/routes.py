@@ -22,7 +22,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps 
     describe_bad_token, render_map_file)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.pcre import regex_problem_text
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
-    BACKEND_SEPARATOR, backend_name, describe_bad_name, validate_name)
+    BACKEND_SEPARATOR, backend_name, describe_bad_name)
 
 MAX_NAME_LENGTH = 128
 MATCH_KINDS = ("regex", "prefix")
