@@ -39,5 +39,6 @@ def test_the_step_is_recorded_once_and_saved_for_a_reload(host, paths):
 
 def test_the_audit_log_has_one_step_and_the_lock_was_given_back(host, paths):
     records = [json.loads(line) for line in host.file(paths["audit"]).content_string.splitlines()]
-    assert [(record["action"], record["from"], record["to"]) for record in records] == [("step", 10, 30)]
+    assert [(record["action"], record["from"], record["to"], record["verdict"], record["forced"])
+            for record in records] == [("step", 10, 30, "fail", True)]
     assert host.check_output("ls -A %s" % paths["locks"]) == ""
