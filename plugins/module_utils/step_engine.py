@@ -361,28 +361,31 @@ def judge_ramp_check(run, measured, args):
 
 
 def finish_ramp(run, decision, active, every, measured, applied, undone, failures, args, check_mode=False):
-    """After one check: its verdict and step in the audit log; the end's lines (done, dry run, rollback)."""
+    """After one check: its verdict, then its step (or rollback), then the ramp's end in the audit log; the end's lines
+    (done, dry run, rollback)."""
     target, request = run["target"], run["request"]
     state = decision["ramp"]
-    result = {"changed": False}
-    if decision.get("apply"):
-        result = finish_step(run, decision, active, every, measured, applied, undone, failures,
-                             dict(args, audit_action=decision["audit_action"], audit_note=decision["note"]),
-                             check_mode=check_mode)
-        if result.get("failed_lines"):
-            return result
     gate_result = decision["gate"]
+    result = {"changed": False}
     if not request["dry_run"]:
         verdict = audit.build_record(
             target["app"], "verdict", route=target["route"], by=request.get("by"), from_step=state["measured_step"],
             to_step=state["target"], verdict=gate_result["verdict"],
             note="ramp check %s: %s" % (state["checks"], state["action"]), details=_gate_details(gate_result, active))
         _audit(args.get("audit_dir"), verdict, check_mode, result)
-        if state["action"] == ramp.DONE:
-            done = audit.build_record(target["app"], "ramp-done", route=target["route"], by=request.get("by"),
-                                      to_step=state["measured_step"], verdict=gate_result["verdict"],
-                                      note="ramp done after %s checks" % state["checks"], details={"nodes": active})
-            _audit(args.get("audit_dir"), done, check_mode, result)
+    if decision.get("apply"):
+        moved = finish_step(run, decision, active, every, measured, applied, undone, failures,
+                            dict(args, audit_action=decision["audit_action"], audit_note=decision["note"]),
+                            check_mode=check_mode)
+        moved.setdefault("warnings", []).extend(result.get("warnings", []))
+        result = moved
+        if result.get("failed_lines"):
+            return result
+    if not request["dry_run"] and state["action"] == ramp.DONE:
+        done = audit.build_record(target["app"], "ramp-done", route=target["route"], by=request.get("by"),
+                                  to_step=state["measured_step"], verdict=gate_result["verdict"],
+                                  note="ramp done after %s checks" % state["checks"], details={"nodes": active})
+        _audit(args.get("audit_dir"), done, check_mode, result)
     lines = ramp.end_lines(target["label"], state, request, gate_result)
     if state["action"] == ramp.ROLLBACK:
         result["failed_lines"] = lines
