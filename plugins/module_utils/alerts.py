@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import resolve
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import describe_bad_name
 
@@ -229,15 +230,14 @@ def sanitize_label_key(key):
 
 
 def _backends(app):
-    """(backend, route name or None) of every HAProxy backend of an app."""
-    backends = [(app["name"], None)]
-    for route in app.get("routes") or []:
-        backends.append(("%s--%s" % (app["name"], route["name"]), route["name"]))
-    return backends
+    """(backend, route name or None) of every HAProxy backend of an app, as the app model resolves them."""
+    return [(backend["name"], backend["route"]) for backend in resolve([app])["backends"]]
 
 
 def _side_servers(app, side):
-    return [server["name"] for server in app.get("servers") or [] if server.get("side") == side]
+    """The names of an app's servers on one side, as the app model resolves them."""
+    backend = resolve([app])["backends"][0]
+    return list(backend["cloud_servers"] if side == "cloud" else backend["onprem_servers"])
 
 
 def _common_labels(app, backend, route):

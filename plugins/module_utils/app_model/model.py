@@ -62,6 +62,12 @@ def app_settings(settings):
     return merged
 
 
+def _port(value):
+    """The port as a number (extra vars and templates give strings); left as it is when it is not one (the one
+    validation has named it before anything is rendered)."""
+    return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else value
+
+
 def resolve_server(app, server, backup, weight, ca_file):
     """A server of an app as haproxy.cfg renders it (the cloud side's hard checks and TLS by default)."""
     is_cloud = server.get("side") == CLOUD
@@ -72,7 +78,7 @@ def resolve_server(app, server, backup, weight, ca_file):
         "name": server["name"],
         "side": server["side"],
         "address": server.get("address"),
-        "port": int(server["port"]) if server.get("port") is not None else None,
+        "port": _port(server.get("port")),
         "tls": bool(tls),
         "verify": verify,
         "sni": app.get("host") if tls else None,
