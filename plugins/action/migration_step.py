@@ -14,11 +14,14 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import step_engine
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.plugin_utils.run_lock import (
     execute_locked, release_command, released_names, run_identity)
+
+display = Display()
 
 PHASES = ("begin", "judge", "finish", "release")
 LOCK_MODULE = "cloudshift.migration.migration_lock"
@@ -104,6 +107,9 @@ class ActionModule(ActionBase):
         if result.get("failed_lines"):
             result["failed"] = True
             result["msg"] = "\n".join(result.pop("failed_lines"))
+        if result.get("report"):
+            # The table the run ends with, shown as the phase ends (it stays in the result as `report`).
+            display.display("\n".join(result["report"]))
         return result
 
     def _held_locks(self, run):
