@@ -18,6 +18,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import step_engine
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.plugin_utils import cloud_prefetch
 from ansible_collections.cloudshift.migration.plugins.plugin_utils.run_lock import (
     execute_locked, release_command, released_names, run_identity)
 
@@ -25,6 +26,9 @@ display = Display()
 
 PHASES = ("begin", "judge", "finish", "release")
 LOCK_MODULE = "cloudshift.migration.migration_lock"
+# The cloud side's checks started as the first node measured are waited for this long when a step goes up (AWS calls
+# with their retries and a probe); past it, the judge makes them itself.
+PREFETCH_WAIT_SECONDS = 300
 
 
 class ActionModule(ActionBase):
@@ -88,7 +92,13 @@ class ActionModule(ActionBase):
         active, _all = self._play_hosts()
         measured = self._registered("migration_measured", active)
         args["check_mode"] = self._task.check_mode
-        return step_engine.judge(args["run"], measured, args)
+        handles = [measured[node]["cloud_side"] for node in sorted(measured) if measured[node].get("cloud_side")]
+        args["cloud_prefetch"] = (lambda: cloud_prefetch.collect(handles[0], PREFETCH_WAIT_SECONDS)) if handles else None
+        try:
+            return step_engine.judge(args["run"], measured, args)
+        finally:
+            for handle in handles:  # a step that does not go up never read them: nobody waits for AWS
+                cloud_prefetch.discard(handle)
 
     def _phase_finish(self, args):
         active, every = self._play_hosts()

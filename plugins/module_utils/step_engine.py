@@ -198,7 +198,7 @@ def judge_step(run, measured, args):
     current = plans[nodes[0]]["current"]
     prefix = "refused: %s stays at step %s" % (target["label"], current)
     check_elb, check_capacity = cloud_checks_needed(plans, step)
-    cloud = _cloud_side(target, args, check_elb, check_capacity, prefix, prefetched_cloud(measured))
+    cloud = _cloud_side(target, args, check_elb, check_capacity, prefix, args.get("cloud_prefetch"))
     verdict = _gate(target, dict((node, measured[node]["window"]) for node in nodes), args)
     lines = refusal(target, plans, step, verdict, request.get("force"))
     if lines:
@@ -291,15 +291,16 @@ def _gate(target, windows, args):
 
 
 def _cloud_side(target, args, check_elb, check_capacity, prefix, prefetched=None):
-    """The cloud side's checks (made now, or taken from those the first node's measure made meanwhile), or
-    EngineError with the lines refusing the move."""
+    """The cloud side's checks (made now, or taken from those started as the first node measured: prefetched is
+    then a function returning them, or None when they could not be made), or EngineError with the lines refusing the
+    move. Nothing waits for the prefetched checks unless they are needed."""
     if not (check_elb or check_capacity):
         return {"tables": []}
     app = target["app_entry"]
     cloud = app.get("cloud") or {}
     needed = [name for name, asked, key in (("health", check_elb, "load_balancer"), ("capacity", check_capacity, "cluster"))
               if asked and cloud.get(key)]
-    checks = prefetched
+    checks = prefetched() if prefetched else None
     if not checks or any(checks.get(name) is None and name not in (checks.get("errors") or {}) for name in needed):
         checks = cloud_model.cloud_checks(app, args.get("aws") or {}, args.get("ca_file"), check_elb, check_capacity)
     try:
@@ -309,14 +310,6 @@ def _cloud_side(target, args, check_elb, check_capacity, prefix, prefetched=None
     if refused:
         raise EngineError("\n".join(["%s, %s" % (prefix, refused[0])] + refused[1:]))
     return {"tables": tables}
-
-
-def prefetched_cloud(measured):
-    """The cloud side's checks the first node's measure made while the nodes measured (see the haproxy_step action)."""
-    for node in sorted(measured):
-        if measured[node].get("cloud_side"):
-            return measured[node]["cloud_side"]
-    return None
 
 
 # -- ramp.yml ---------------------------------------------------------------------------------------
@@ -462,7 +455,7 @@ def judge_dns(run, measured, args):
             head = ("%s, the gate over the %s s at step 100 is %s (pass -e force=true to move DNS anyway; it is recorded)"
                     % (refused, gate_result["window"]["seconds"], gate_result["verdict"]))
             raise EngineError("\n".join([head] + gate_result["table"] + [""] + gate_result["figures"]))
-        cloud = _cloud_side(target, args, True, True, refused)
+        cloud = _cloud_side(target, args, True, True, refused, args.get("cloud_prefetch"))
     try:
         change = route53.run(dns_params(target, request, args), check_mode=bool(args.get("check_mode")))
     except route53.CutoverError as exc:

@@ -57,8 +57,10 @@ options:
   cloud_side:
     description:
       - With O(phase=measure), the app's entry of the app model (C(app)) with the controller's C(aws) settings and
-        C(ca_file); the action plugin checks the cloud side (the ELB's health, the cluster's capacity) on the
-        controller while the module measures the node, and returns it as RV(cloud_side). Never sent to the node.
+        C(ca_file); the action plugin starts the cloud side's checks (the ELB's health, the cluster's capacity) in a
+        process of their own on the controller while the module measures the node, and returns where their outcome
+        will be as RV(cloud_side). M(cloudshift.migration.migration_step)'s judge reads it only when the step goes
+        up. Never sent to the node.
     type: dict
     version_added: 0.7.0
   lock:
@@ -206,7 +208,9 @@ snapshot:
   type: dict
   version_added: 0.7.0
 cloud_side:
-  description: With O(cloud_side), the cloud side's checks made on the controller (C(health), C(capacity), C(errors)).
+  description:
+    - With O(cloud_side), where the cloud side's checks started on the controller write their outcome (C(file), a
+      JSON file in the run's temporary directory) and the process making them (C(pid)).
   returned: with O(cloud_side)
   type: dict
   version_added: 0.7.0
