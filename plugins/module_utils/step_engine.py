@@ -258,7 +258,8 @@ def finish_step(run, decision, active, every, measured, applied, undone, failure
     reports = [node_report(node, target, applied[node], reloaded.get(node)) for node in every if node in applied]
     result["reports"] = reports
     if gate_result:
-        result["report"] = summary(target, gate_result, decision.get("raising"), request.get("gate_window"), reports)
+        result["report"] = summary(target, gate_result, decision.get("raising"),
+                                   request.get("gate_window") if decision.get("raising") else 0, reports)
     return result
 
 

@@ -91,8 +91,12 @@ def measure_on_node(client, state_dir, target, request, window, ring=None):
     plan = plan_on_node(client, state_dir, target, request)
     if window is None:
         return {"plan": plan, "window": None, "snapshot": None}
-    measured, snapshot = measure_window(client, state_dir, target, window["start"], window.get("seconds") or 0,
-                                        since=window.get("since"), ring=ring)
+    start, seconds = window["start"], window.get("seconds") or 0
+    if start == "now" and plan["step"] <= plan["current"]:
+        # A gate window is for traffic going up: a step that does not go up is never gated, so it never waits
+        # (its report shows the figures since the current step was set).
+        start, seconds = "step", 0
+    measured, snapshot = measure_window(client, state_dir, target, start, seconds, since=window.get("since"), ring=ring)
     return {"plan": plan, "window": measured, "snapshot": snapshot}
 
 

@@ -258,6 +258,22 @@ def test_healthy_cloud_a_few_ms_slower_passes_and_too_few_requests_is_inconclusi
     assert env.recorded_step(APP) == 60
 
 
+def test_a_step_down_never_waits_for_its_gate_window(healthy):
+    """Issue 18 #11: -e gate_window=3600 on a step that does not go up applies at once (the playbook's own
+    600 s timeout would stop a run that waited), reporting the figures since the current step was set."""
+    env = healthy
+    env.set_step(60)
+    run = env.migrate(APP, 40, "-e", "gate_window=3600")
+    assert "gate (information only: going down is not gated)" in run.output, run
+    assert "since the previous step was set" in run.output and "since the gate window started" not in run.output
+    weights = env.weights(APP)
+    assert env.recorded_step(APP) == 40, run
+    assert (weights[CLOUD] + weights[CLOUD_B]) * 60 == weights[ONPREM] * 40, weights
+    # Staying where it is does not wait either.
+    again = env.migrate(APP, 40, "-e", "gate_window=3600")
+    assert env.recorded_step(APP) == 40, again
+
+
 def test_force_goes_up_against_a_failed_gate_and_is_recorded(healthy):
     env = healthy
     env.set_step(10)
