@@ -9,14 +9,15 @@ import json
 import os
 import pwd
 import re
+import shutil
 import socket
 import subprocess
-import tempfile
 
 import pytest
 import yaml
 
 from haproxy_process import HAProxyProcess
+import unprivileged
 from localenv_fixture import ROOT, VENV_BIN, FleetEnv, adhoc
 
 APP = "application-01"
@@ -367,18 +368,20 @@ backend application-01
 def test_permission_denied_on_the_admin_socket_is_named(fleet, unchanged, tmp_path):
     """The admin socket is mode 600, owned by root: another user is refused by the kernel, and told so.
 
-    The module runs as nobody with the system's Python 3 (the venv's interpreter lives under /root, which nobody
-    cannot enter) and the venv's packages; the directories above the socket are made traversable for the test, so
-    the refusal is the socket's own mode.
+    The module runs as nobody with the system's Python 3 from a world-readable copy of the collection and of
+    ansible's module_utils (tests/integration/unprivileged.py: the checkout and its venv may sit where nobody cannot
+    enter); the directories above the socket are made traversable for the test, so the refusal is the socket's
+    own mode.
     """
     nobody = pwd.getpwnam("nobody")
     sock = fleet.socket_of("node-a")
     mode = os.stat(sock)
     assert oct(mode.st_mode & 0o777) == "0o600" and mode.st_uid == 0
-    args = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-    json.dump({"ANSIBLE_MODULE_ARGS": split_args(fleet)}, args)
-    args.close()
-    os.chmod(args.name, 0o644)
+    tree = unprivileged.readable_tree()
+    args = os.path.join(tree, "args.json")
+    with open(args, "w") as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": split_args(fleet)}, handle)
+    os.chmod(args, 0o644)
     opened = []
     directory = os.path.dirname(sock)
     while directory not in ("/", "/tmp"):
@@ -387,17 +390,17 @@ def test_permission_denied_on_the_admin_socket_is_named(fleet, unchanged, tmp_pa
     try:
         for directory, dir_mode in opened:
             os.chmod(directory, dir_mode | 0o001)
-        site_packages = subprocess.run([os.path.join(VENV_BIN, "python"), "-c", "import site; print(site.getsitepackages()[0])"],
-                                       capture_output=True, text=True, check=True).stdout.strip()
+        module = os.path.join(tree, "ansible_collections", "cloudshift", "migration", "plugins", "modules",
+                              "haproxy_split.py")
         completed = subprocess.run(
-            ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups", "/usr/bin/python3",
-             os.path.join(ROOT, "plugins", "modules", "haproxy_split.py"), args.name],
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": site_packages + os.pathsep + os.path.join(ROOT, ".ansible", "collections")},
-            capture_output=True, text=True, timeout=60, check=False)
+            ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups",
+             unprivileged.NOBODY_PYTHON, module, args],
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": tree}, cwd="/", capture_output=True, text=True, timeout=60,
+            check=False)
     finally:
         for directory, dir_mode in opened:
             os.chmod(directory, dir_mode)
-        os.remove(args.name)
+        shutil.rmtree(tree)
     result = json.loads(completed.stdout)
     assert result["failed"], completed.stdout + completed.stderr
     assert result["msg"].startswith("permission denied opening HAProxy stats socket %s" % sock), result

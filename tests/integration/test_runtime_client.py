@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ import time
 
 import pytest
 
+import unprivileged
 from haproxy_process import HAProxyProcess, UpstreamServer
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import (
@@ -202,7 +204,7 @@ def test_socket_errors_name_the_socket(tmp_path):
 
 def test_permission_denied_on_socket_file():
     """A socket file the user may not write: connect() fails with EACCES (checked as an unprivileged user)."""
-    directory = tempfile.mkdtemp(prefix="cloudshift-perm-")
+    directory = tempfile.mkdtemp(prefix="cloudshift-perm-", dir="/tmp")  # not under a TMPDIR nobody cannot enter
     path = os.path.join(directory, "locked.sock")
     listener = socket.socket(socket.AF_UNIX)
     try:
@@ -214,12 +216,16 @@ def test_permission_denied_on_socket_file():
                 "RuntimeClient, SocketError\n"
                 "try:\n    RuntimeClient(%r).show_stat()\nexcept SocketError as exc:\n    print(exc)\n" % path)
         if os.geteuid() == 0:
-            # root ignores file modes: run the client as nobody with the system python
-            # (the venv's python lives under /root, which nobody cannot enter)
-            result = subprocess.run(["/usr/bin/python3", "-c", code], env={"PYTHONPATH": COLLECTIONS},
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                                    preexec_fn=lambda: (os.setgid(NOBODY), os.setuid(NOBODY)), timeout=30,
-                                    check=False)
+            # root ignores file modes: run the client as nobody with the system python, from a world-readable copy
+            # of the collection (the checkout and its venv may sit where nobody cannot enter)
+            tree = unprivileged.readable_tree()
+            try:
+                result = subprocess.run([unprivileged.NOBODY_PYTHON, "-c", code], env={"PYTHONPATH": tree}, cwd="/",
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                                        preexec_fn=lambda: (os.setgid(NOBODY), os.setuid(NOBODY)), timeout=30,
+                                        check=False)
+            finally:
+                shutil.rmtree(tree)
         else:
             os.chmod(path, 0)
             result = subprocess.run(["python3", "-c", code], env={"PYTHONPATH": COLLECTIONS},

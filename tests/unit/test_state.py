@@ -116,3 +116,44 @@ def test_undo_of_a_route_leaves_the_app_and_other_routes_alone():
     assert state.recorded_step(undone, route="customers") == 25
     assert state.recorded_step(undone, route="v1") == 5
     assert state.recorded_step(undone) == 0
+
+
+def test_undo_of_the_first_recorded_step_keeps_a_record_the_schema_accepts():
+    undone = state.without_step(state.with_step(None, "app", 40), "app", 40)
+    assert "step" in undone and undone["step"] is None
+    assert state.record_problem(undone) is None
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda data: data.pop("step"), "step is missing"),
+    (lambda data: data.update(step=50.7), "step is 50.7, not an integer from 0 to 100"),
+    (lambda data: data.update(step=True), "step is true, not an integer from 0 to 100"),
+    (lambda data: data.update(step="abc"), 'step is "abc", not an integer from 0 to 100'),
+    (lambda data: data.update(step=101), "step is 101, not an integer from 0 to 100"),
+    (lambda data: data.update(previous_step=-1), "previous_step is -1"),
+    (lambda data: data.update(format=2), "format is 2, not 1"),
+    (lambda data: data.update(updated_at=5), "updated_at is 5, not a time"),
+    (lambda data: data.update(stepp=50), "stepp is not a field of a state record"),
+    (lambda data: data.update(history={"step": 1}), "history is {\"step\": 1}, not a list"),
+    (lambda data: data["history"].append("x"), "history[2] is \"x\", not an object"),
+    (lambda data: data["history"][0].update(step="50"), "history[0].step is \"50\""),
+    (lambda data: data.update(undo=[1]), "undo is [1], not an object"),
+    (lambda data: data.update(routes=[]), "routes is [], not an object"),
+    (lambda data: data["routes"]["customers"].pop("step"), "routes.customers.step is missing"),
+    (lambda data: data["routes"]["customers"].update(step=2.5), "routes.customers.step is 2.5"),
+])
+def test_a_damaged_record_is_named_by_its_field(change, problem):
+    data = state.with_step(state.with_step(None, "app", 25), "app", 50)
+    data = state.with_step(data, "app", 10, route="customers")
+    assert state.record_problem(data) is None
+    change(data)
+    assert problem in state.record_problem(data)
+
+
+def test_a_damaged_state_file_is_refused_on_read_naming_file_and_field(tmp_path):
+    path = tmp_path / "apps" / "app.json"
+    path.parent.mkdir()
+    path.write_text('{"app": "app", "format": 1, "history": [{"step": 50, "at": "x"}], "updated_at": "x"}')
+    with pytest.raises(state.StateError) as raised:
+        state.load_app_state(str(tmp_path), "app")
+    assert str(path) in str(raised.value) and "step is missing" in str(raised.value)

@@ -69,13 +69,38 @@ def _step_problem(entry, key, where):
     return None
 
 
-def _entry_problem(entry, where):
+ENTRY_FIELDS = ("step", "previous_step", "updated_at", "undo", "history")
+RECORD_FIELDS = ("app", "format", "routes") + ENTRY_FIELDS
+
+
+def _history_problem(history, where):
+    if not isinstance(history, list):
+        return "%shistory is %s, not a list" % (where, json.dumps(history))
+    for index, record in enumerate(history):
+        if not isinstance(record, dict):
+            return "%shistory[%d] is %s, not an object" % (where, index, json.dumps(record))
+        problem = _step_problem(record, "step", "%shistory[%d]." % (where, index))
+        if problem:
+            return problem
+    return None
+
+
+def _entry_problem(entry, where, fields=ENTRY_FIELDS):
     if not isinstance(entry, dict):
         return "%s is %s, not an object" % (where.rstrip(".") or "the record", json.dumps(entry))
+    unknown = sorted(key for key in entry if key not in fields)
+    if unknown:
+        return "%s%s is not a field of a state record (fields: %s)" % (where, unknown[0], ", ".join(fields))
+    # Every write records the step (null when it went back to unrecorded): a record with a history or an update
+    # time and no step lost it, and falling back to the initial step would move the app.
+    if "step" not in entry and any(key in entry for key in ("previous_step", "updated_at", "undo", "history")):
+        return "%sstep is missing" % where
     for key in ("step", "previous_step"):
         problem = _step_problem(entry, key, where)
         if problem:
             return problem
+    if "updated_at" in entry and not isinstance(entry["updated_at"], str):
+        return "%supdated_at is %s, not a time" % (where, json.dumps(entry["updated_at"]))
     undo = entry.get("undo")
     if undo is not None:
         if not isinstance(undo, dict):
@@ -84,16 +109,18 @@ def _entry_problem(entry, where):
             problem = _step_problem(undo, key, where + "undo.")
             if problem:
                 return problem
-    if "history" in entry and not isinstance(entry["history"], list):
-        return "%shistory is not a list" % where
+    if "history" in entry:
+        return _history_problem(entry["history"], where)
     return None
 
 
 def record_problem(data):
     """What makes a loaded state record unusable (a step that is not an integer 0-100...), or None (pure)."""
-    problem = _entry_problem(data, "")
+    problem = _entry_problem(data, "", RECORD_FIELDS)
     if problem:
         return problem
+    if "format" in data and data["format"] != STATE_FORMAT:
+        return "format is %s, not %d" % (json.dumps(data["format"]), STATE_FORMAT)
     routes = data.get("routes")
     if routes is None:
         return None
@@ -183,10 +210,7 @@ def without_step(state, app, undone_step, route=None, by=None, note=None, at=Non
     entry = _entry(data, route)
     del entry["undo"]
     for key in ("step", "previous_step"):
-        if undo.get(key) is None:
-            entry.pop(key, None)
-        else:
-            entry[key] = undo[key]
+        entry[key] = undo.get(key)  # null: not recorded (the app's initial_step applies)
     text = "step %s undone" % undone_step
     _record(entry, undo.get("step"), at or now_iso(), by, "%s: %s" % (text, note) if note else text)
     return data
