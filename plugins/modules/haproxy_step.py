@@ -333,11 +333,16 @@ def measure(module, target):
             # Nothing measured: the action plugin judges the holder (alive, stale) on the controller and fails the task.
             result["conflicts"] = result["lock"]["conflicts"]
             return result
-    client = runtime_client(module)
-    request = None if params["step"] is None else step_node.parse_request(params["step"])
-    window = params["window"] if params["window"] else None
-    result.update(step_node.measure_on_node(client, params["state_dir"], target, request, window,
-                                            ring=params["timings_ring"] or None))
+    try:
+        client = runtime_client(module)
+        request = None if params["step"] is None else step_node.parse_request(params["step"])
+        window = params["window"] if params["window"] else None
+        result.update(step_node.measure_on_node(client, params["state_dir"], target, request, window,
+                                                ring=params["timings_ring"] or None))
+    except (CloudshiftError, ValueError) as exc:
+        # The lock was taken: the failure says so, for the run's `always` to give it back.
+        exc.lock = result.get("lock")
+        raise
     return result
 
 
@@ -387,8 +392,9 @@ def main():
         requested = params["step"] if params["undo_step"] is None else "undo %s" % params["undo_step"]
         app = (params["target"] or {}).get("app", params["app"])
         route = (params["target"] or {}).get("route", params["route"])
+        taken = {"lock": exc.lock} if getattr(exc, "lock", None) else {}
         module.fail_json(msg=str(exc), app=app, route=route, step_requested=requested,
-                         commands_applied=list(getattr(exc, "applied", None) or []))
+                         commands_applied=list(getattr(exc, "applied", None) or []), **taken)
     exit_with_result(module, result)
 
 

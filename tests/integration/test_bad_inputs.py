@@ -95,9 +95,15 @@ def without_server_state(snap):
 
 @pytest.fixture
 def unchanged(fleet):
-    before = snapshot(fleet)
+    before = without_server_state(snapshot(fleet))
     yield
-    assert without_server_state(snapshot(fleet)) == without_server_state(before)
+    after = without_server_state(snapshot(fleet))
+    changed = ["%s %s %s" % (node, part, sorted(name for name in set(before[node][part]) | set(after[node][part])
+                                                if before[node][part].get(name) != after[node][part].get(name)))
+               for node in NODES for part in ("state", "etc", "maps") if after[node][part] != before[node][part]]
+    changed += ["%s servers" % node for node in NODES if after[node]["servers"] != before[node]["servers"]]
+    changed += ["audit"] if after["audit"] != before["audit"] else []
+    assert after == before, "changed: %s" % ", ".join(changed or ["?"])
 
 
 def said(message, output):
@@ -205,6 +211,40 @@ def test_the_role_refuses_a_bad_app_model_or_setting(fleet, unchanged, case, mod
     assert run.returncode != 0, run
     assert said(message, run.output), run
     assert "stats-page-without" not in case or "long-enough" not in run.output
+
+
+DAMAGED_STATES = [
+    ("step-missing", lambda data: data.pop("step"), "step is missing"),
+    ("step-float", lambda data: data.update(step=50.7), "step is 50.7, not an integer from 0 to 100"),
+    ("step-true", lambda data: data.update(step=True), "step is true, not an integer from 0 to 100"),
+    ("step-text", lambda data: data.update(step="abc"), 'step is "abc", not an integer from 0 to 100'),
+]
+
+
+@pytest.mark.parametrize("case, damage, problem", DAMAGED_STATES, ids=[case[0] for case in DAMAGED_STATES])
+@pytest.mark.parametrize("playbook, arguments", [
+    ("site.yml", ()),
+    ("migrate.yml", ("-e", "app=%s" % APP, "-e", "step=30")),
+    ("migrate.yml", ("-e", "app=%s" % APP, "-e", "step=rollback")),
+], ids=["site", "migrate", "rollback"])
+def test_a_damaged_state_file_is_refused_naming_file_and_field(fleet, unchanged, case, damage, problem, playbook,
+                                                               arguments):
+    """Issue 18 #6: a state file that lost its step, or holds one that is not an integer 0-100, stops every entry
+    point before any change (site.yml used to move the app to its initial step)."""
+    path = os.path.join(fleet.node_dir("node-b"), "state", "apps", APP + ".json")
+    with open(path, "rb") as handle:
+        original = handle.read()
+    data = json.loads(original)
+    damage(data)
+    try:
+        with open(path, "w") as handle:
+            json.dump(data, handle)
+        run = fleet.playbook(playbook, *arguments, check=False)
+    finally:
+        with open(path, "wb") as handle:
+            handle.write(original)
+    assert run.returncode != 0, run
+    assert said("state file %s is damaged: %s" % (path, problem), run.output), run
 
 
 def split_args(fleet, node="node-a", **overrides):
