@@ -93,16 +93,26 @@ def build_record(app, action, route=None, by=None, from_step=None, to_step=None,
     return record
 
 
+def _ends_torn(fd):
+    """Whether the file's last line lacks its newline (a write cut short by a crash or a full disk)."""
+    size = os.fstat(fd).st_size
+    if not size:
+        return False
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    return os.read(fd, 1) != b"\n"
+
+
 def append_record(audit_dir, record):
-    """Append one record as a JSON line; returns the file's path."""
+    """Append one record as a JSON line; returns the file's path. A torn last line is ended first, in the same
+    write, so that the new record starts a line of its own (the torn one stays, reported by read_records)."""
     path = audit_path(audit_dir, record["app"])
     line = (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
     try:
         if not os.path.isdir(audit_dir):
             os.makedirs(audit_dir, 0o750)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         try:
-            os.write(fd, line)
+            os.write(fd, (b"\n" + line) if _ends_torn(fd) else line)
         finally:
             os.close(fd)
     except (IOError, OSError) as exc:
@@ -110,18 +120,41 @@ def append_record(audit_dir, record):
     return path
 
 
-def read_records(path):
-    """Every record of an audit file, oldest first (lines that are not JSON objects are skipped)."""
+def writable_problem(audit_dir, app):
+    """Why a record of app could not be appended (None when it could), found without writing anything: checked by
+    every changing run before its first change, so that a step is never applied without its audit line."""
+    path = audit_path(audit_dir, app)
+    try:
+        if os.path.lexists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+            return None
+        directory = audit_dir
+        while not os.path.exists(directory):
+            directory = os.path.dirname(directory) or "."
+        if not os.path.isdir(directory):
+            return "%s is not a directory" % directory
+        if not os.access(directory, os.W_OK | os.X_OK):
+            return "%s is not writable" % directory
+    except (IOError, OSError) as exc:
+        return "%s: %s" % (path, exc.strerror or exc)
+    return None
+
+
+def read_records(path, damaged=None):
+    """Every record of an audit file, oldest first. A line that is not a JSON object (torn by a crash, edited) is not
+    a record: with a list as damaged, each such line's number and start are added to it, for the caller to report."""
     records = []
     try:
         with open(path) as handle:
-            for line in handle:
+            for number, line in enumerate(handle, 1):
                 try:
                     record = json.loads(line)
                 except ValueError:
-                    continue
+                    record = None
                 if isinstance(record, dict):
                     records.append(record)
+                elif line.strip() and damaged is not None:
+                    damaged.append({"line": number, "text": line.strip()[:80]})
     except (IOError, OSError) as exc:
         if getattr(exc, "errno", None) == 2:
             return []

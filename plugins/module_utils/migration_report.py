@@ -299,7 +299,8 @@ def run(params, check_mode, diff, cwd=None):
     if not os.path.exists(path):
         raise ReportError("no audit log for app %s at %s: nothing was recorded for it yet (migrate.yml or ramp.yml "
                           "writes it)" % (app, path))
-    records = audit.read_records(path)
+    damaged = []
+    records = audit.read_records(path, damaged)
     records = [record for record in records if record.get("app") == app]
     if route is not None and not any(record.get("route") == route for record in records):
         raise ReportError("the audit log of app %s has no event of route %r" % (app, route))
@@ -312,6 +313,10 @@ def run(params, check_mode, diff, cwd=None):
     unchanged = "" if changed else " (unchanged)"
     result = {"changed": changed, "path": dest, "events": len(records), "windows": len(points),
               "msg": "%s: %d events, %d measured windows%s" % (dest, len(records), len(points), unchanged)}
+    if damaged:
+        result["damaged_lines"] = damaged
+        result["warnings"] = ["the audit log %s has %d damaged line(s), not in the report: %s" % (
+            path, len(damaged), "; ".join("line %d: %s" % (item["line"], item["text"]) for item in damaged))]
     if diff:
         result["diff"] = {"before": before or "", "after": content, "before_header": dest, "after_header": dest}
     return result

@@ -174,6 +174,12 @@ def with_audit(run, audit_dir, nodes):
     action plugins take it out before the request reaches the lock node)."""
     if run.get("lock"):
         run["lock"] = dict(run["lock"], audit_dir=audit_dir, nodes=list(nodes))
+        # A change is recorded once made: a log that cannot take its line stops the run before the first change.
+        for app in run["lock"]["names"] if audit_dir else []:
+            problem = audit.writable_problem(audit_dir, app)
+            if problem:
+                raise EngineError("the audit log of %s cannot be written (%s), nothing was changed: fix it or set "
+                                  "migration_audit_dir" % (app, problem))
     return run
 
 

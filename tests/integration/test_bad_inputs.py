@@ -247,6 +247,23 @@ def test_a_damaged_state_file_is_refused_naming_file_and_field(fleet, unchanged,
     assert said("state file %s is damaged: %s" % (path, problem), run.output), run
 
 
+def test_an_audit_log_that_cannot_be_written_stops_the_step_before_any_change(fleet, unchanged):
+    """Issue 18 #8: the audit line of a step used to fail after the step was applied on every node."""
+    path = os.path.join(fleet.audit_dir, APP + ".jsonl")
+    aside = path + ".aside"
+    os.rename(path, aside)
+    os.mkdir(path)  # the kernel refuses to open it for writing, as a read-only file system or a full quota would
+    try:
+        run = fleet.migrate(APP, 30, check=False)
+    finally:
+        os.rmdir(path)
+        os.rename(aside, path)
+    assert run.returncode != 0, run
+    assert said("the audit log of %s cannot be written (%s: Is a directory), nothing was changed" % (APP, path),
+                run.output), run
+    assert "Plan the step and measure" not in run.output
+
+
 def split_args(fleet, node="node-a", **overrides):
     args = {"socket": fleet.socket_of(node), "backend": APP, "cloud_servers": [CLOUD], "onprem_servers": [ONPREM],
             "share": 50}

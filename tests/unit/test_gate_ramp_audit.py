@@ -248,3 +248,30 @@ def test_the_default_retry_policy_is_fine():
     assert retry_problems([{"name": "a", "retry": {"retry_on": ["none"]}}], 1,
                           ["conn-failure", "empty-response", "response-timeout", "502", "503", "504"],
                           ["GET", "HEAD", "OPTIONS"]) == []
+
+
+def test_a_record_after_a_torn_line_starts_a_line_of_its_own_and_the_torn_line_is_reported(tmp_path):
+    """Issue 18 #7: a crash mid-write leaves a last line without its newline; the next record must not be glued on."""
+    directory = str(tmp_path / "audit")
+    path = audit.append_record(directory, audit.build_record("application-01", "step", from_step=0, to_step=5))
+    with open(path, "a") as handle:
+        handle.write('{"format":1,"app":"application-01","act')  # torn
+    audit.append_record(directory, audit.build_record("application-01", "step", from_step=5, to_step=10))
+    damaged = []
+    records = audit.read_records(path, damaged)
+    assert [(record["from"], record["to"]) for record in records] == [(0, 5), (5, 10)]
+    assert damaged == [{"line": 2, "text": '{"format":1,"app":"application-01","act'}]
+    with open(path, "rb") as handle:
+        assert handle.read().count(b"\n") == 3
+
+
+def test_the_audit_log_is_checked_writable_without_writing(tmp_path):
+    directory = tmp_path / "audit"
+    assert audit.writable_problem(str(directory / "deeper"), "application-01") is None  # would be created
+    assert not directory.exists()
+    directory.mkdir()
+    (directory / "application-01.jsonl").mkdir()  # not a file
+    assert "Is a directory" in audit.writable_problem(str(directory), "application-01")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert audit.writable_problem(str(blocker / "audit"), "application-01") == "%s is not a directory" % blocker
