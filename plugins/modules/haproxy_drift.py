@@ -110,6 +110,12 @@ commands:
   returned: success
   type: list
   elements: str
+damaged_states:
+  description:
+    - The apps whose state file cannot be read (damaged, another app's), with why; their backends are left out of
+      O(reconcile) and each is one line of RV(drift); the other apps are read and reconciled as usual.
+  returned: success
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule

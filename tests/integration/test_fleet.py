@@ -269,6 +269,34 @@ def test_status_spots_a_node_changed_by_hand_and_reconcile_puts_it_back(fleet):
     assert "every node is at its recorded state and they agree" in after.output
 
 
+def test_status_reports_a_damaged_state_file_as_that_apps_problem_only(fleet):
+    """Issue 18 #12: one app's unreadable state file used to make status.yml show no backend of any app and call
+    the node unanswering; now it is that app's line of drift, and the other apps are read (and reconciled)."""
+    fleet.migrate(APP, 30)
+    path = os.path.join(fleet.node_dir("node-b"), "state", "apps", "application-02.json")
+    original = None
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            original = handle.read()
+    with open(path, "w") as handle:
+        handle.write('{"app": "application-02", "step": "abc"}')
+    fleet.on("node-b").runtime("set weight %s/%s 80" % (APP, CLOUD))
+    try:
+        status = fleet.playbook("status.yml", "-e", "reconcile=true", check=False)
+    finally:
+        if original is None:
+            os.remove(path)
+        else:
+            with open(path, "wb") as handle:
+                handle.write(original)
+    text = " ".join(status.output.split())
+    assert ("node-b: app application-02: state file %s is damaged: step is \"abc\"" % path) in text, status
+    assert "did not answer" not in status.output, status
+    assert "node-b: application-01: weight %s 80, recorded step 30 wants 30" % CLOUD in status.output, status
+    assert fleet.node_weights("node-b") == split(30)  # the readable app was put back
+    assert fleet.playbook("status.yml", "-e", "fail_on_drift=true").returncode == 0
+
+
 def test_status_flags_nodes_at_different_steps(fleet):
     fleet.migrate(APP, 30)
     fleet.playbook("migrate.yml", "-e", "app=%s" % APP, "-e", "step=35", "--limit", "node-a")

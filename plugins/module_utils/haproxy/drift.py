@@ -68,14 +68,15 @@ def targets(apps, states=None):
 
 
 def recorded_states(state_dir, apps):
-    """{app: its state store record or None}; DriftError naming the app whose record cannot be read."""
-    states = {}
+    """({app: its state store record or None}, {app: why its record cannot be read}): one damaged record is that
+    app's problem, reported as such, not the whole node's."""
+    states, damaged = {}, {}
     for app in apps:
         try:
             states[app["name"]] = load_app_state(state_dir, app["name"])
         except StateError as exc:
-            raise DriftError(str(exc))
-    return states
+            damaged[app["name"]] = str(exc)
+    return states, damaged
 
 
 def backend_drift(target, step, servers):
@@ -218,7 +219,9 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
         validate_map_path(map_path)
     if shadow_map:
         validate_map_path(shadow_map)
-    target_list = targets(apps, recorded_states(state_dir, apps))
+    states, damaged = recorded_states(state_dir, apps)
+    readable = [app for app in apps if app["name"] not in damaged]  # nothing of a damaged app is reconciled
+    target_list = targets(readable, states)
     live = read_state(client, target_list, require_admin=reconcile)
     backends = []
     drift = []
@@ -245,14 +248,15 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
     map_rows = [map_drift(client, path, reconcile, check_mode) for path in maps or []]
     for row in map_rows:
         drift.extend(row["problems"])
-    shadow_rows = shadow_drift(client, state_dir, shadow_map, apps, reconcile, check_mode, now) if shadow_map else []
+    shadow_rows = shadow_drift(client, state_dir, shadow_map, readable, reconcile, check_mode, now) if shadow_map else []
+    drift.extend("app %s: %s" % (name, damaged[name]) for name in sorted(damaged))
     drift.extend(row["problem"] for row in shadow_rows if row["drift"])
     changed = bool(reconcile and (any(entry["reconciled"] for entry in backends) or any(row["changed"] for row in map_rows)
                                   or any(row["changed"] for row in shadow_rows)))
     if changed and not check_mode and server_state_file and commands:
         write_server_state_file(client.run(["show servers state"])[0], server_state_file)
     return {"changed": changed, "backends": backends, "maps": map_rows, "shadow": shadow_rows, "drift": drift,
-            "commands": commands}
+            "commands": commands, "damaged_states": damaged}
 
 
 def _round(value):
