@@ -75,6 +75,13 @@ windows:
   description: Measured windows charted.
   returned: success
   type: int
+damaged_lines:
+  description:
+    - The audit log's lines that are not records (torn by a crash, edited), each C(line) (its number) and C(text)
+      (its start); they are left out of the report and named in a warning.
+  returned: when the audit log has such lines
+  type: list
+  elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
