@@ -93,7 +93,7 @@ def _entry_problem(entry, where, fields=ENTRY_FIELDS):
         return "%s%s is not a field of a state record (fields: %s)" % (where, unknown[0], ", ".join(fields))
     # Every write records the step (null when it went back to unrecorded): a record with a history or an update
     # time and no step lost it, and falling back to the initial step would move the app.
-    if "step" not in entry and any(key in entry for key in ("previous_step", "updated_at", "undo", "history")):
+    if "step" not in entry and any(key in entry for key in ENTRY_FIELDS if key != "step"):
         return "%sstep is missing" % where
     for key in ("step", "previous_step"):
         problem = _step_problem(entry, key, where)
