@@ -1,5 +1,6 @@
 """Shadow traffic inside HAProxy (the role's Lua action) against real HAProxy, real upstreams and real
-traffic: application-01 of the local inventory copies to its cloud upstream (allow ^/, deny /payments/).
+traffic: application-01 of the local inventory copies to its cloud upstream (allow ^/, deny /payments/,
+^/admin\b and ^/v1/(?#legacy): a backslash and a '#' that haproxy.cfg must keep verbatim).
 The app stays at step 0, so every request the cloud upstream counts is a copy."""
 
 import http.client
@@ -85,6 +86,15 @@ def test_denied_paths_never_reach_the_shadow_even_at_100(env, off):
     assert copies_after(env, 300, path="/v2/critical/sensible_datas/payments/") == 0
     assert copies_after(env, 300, path="/payments/refund") == 0
     assert copies_after(env, 300, path="/v2/customers/") == 300
+
+
+def test_deny_regexes_holding_a_backslash_or_a_hash_exclude_what_they_say(env, off):
+    # Unquoted in haproxy.cfg, '^/admin\b' read as '^/adminb' and '(?#legacy)' started a comment (issue 18 #10).
+    shadow(env, state="present", percent=100)
+    assert copies_after(env, 200, path="/admin/users") == 0
+    assert copies_after(env, 200, path="/v1/orders") == 0
+    assert copies_after(env, 200, path="/administrators") == 200  # \b: a word boundary, not the letter b
+    assert copies_after(env, 200, path="/v2/v1/orders") == 200
 
 
 def test_the_share_changes_mid_run_without_a_reload(env, off):

@@ -25,6 +25,7 @@ def test_a_good_entry_has_no_problem():
     ({"target": "https://x:70000"}, "invalid target 'https://x:70000'"),
     ({"deny": ["(unclosed"]}, "invalid deny regex '(unclosed': missing closing parenthesis"),
     ({"allow": ["/a b"]}, "invalid allow regex '/a b': it holds white space"),
+    ({"deny": ["/it's"]}, "invalid deny regex \"/it's\": it holds a single quote, which haproxy.cfg cannot quote"),
     ({"allow": []}, "allow is empty"),
     ({"methods": ["GET", "PATCH"]}, "cannot copy method PATCH"),
     ({"methods": []}, "methods must be a non-empty list"),
@@ -37,6 +38,13 @@ def test_a_good_entry_has_no_problem():
 def test_bad_entries_are_named(changes, message):
     problems = shadow.shadow_problems([app(**changes)])
     assert any(problem.startswith("app application-02 shadow: " + message) for problem in problems), problems
+
+
+@pytest.mark.parametrize("regex", [r"^/v1/(?#legacy)", r"^/admin\b", "#/payments/", r"\\", "$HOME"])
+def test_a_regex_reaches_haproxy_cfg_as_one_verbatim_word(regex):
+    # Single quotes: HAProxy reads no comment, escape or variable inside them (configuration manual 2.2).
+    assert shadow.shadow_problems([app(deny=[regex])]) == []
+    assert shadow.cfg_word(regex) == "'" + regex + "'"
 
 
 def test_map_value_round_trip_and_lease():

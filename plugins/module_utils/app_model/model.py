@@ -24,6 +24,7 @@ import os
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import routes as route_model
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import cfg_word as shadow_cfg_word
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import settings as shadow_settings
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.weights import split_weights
 
@@ -203,6 +204,8 @@ def resolve_shadow(app):
     entry = shadow_settings(app["shadow"])
     entry["app"] = app["name"]
     entry["app_host"] = app["host"]
+    entry["allow_cfg"] = [shadow_cfg_word(regex) for regex in entry["allow"]]
+    entry["deny_cfg"] = [shadow_cfg_word(regex) for regex in entry["deny"]]
     return entry
 
 

@@ -50,6 +50,14 @@ def settings(shadow):
     return merged
 
 
+def cfg_word(regex):
+    """A checked regex as one haproxy.cfg word: single-quoted, so HAProxy reads it verbatim ('#' starts no
+    comment, a backslash stays, '$' expands nothing). Shadow checks refuse a regex holding a single quote."""
+    if "'" in regex or "\n" in regex:
+        raise ShadowError("cannot quote %r for haproxy.cfg" % (regex,))
+    return "'%s'" % regex
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -90,6 +98,8 @@ def _entry_problems(shadow):
             problem = regex_problem_text(regex) if regex.strip() else "it is empty"
             if problem is None and re.search(r"\s", regex):
                 problem = "it holds white space (write \\s)"
+            if problem is None and "'" in regex:
+                problem = "it holds a single quote, which haproxy.cfg cannot quote (write \\x27)"
             if problem:
                 problems.append("invalid %s regex %r: %s" % (key, regex, problem))
     if merged["allow"] == []:
