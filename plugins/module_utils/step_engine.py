@@ -38,7 +38,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step 
 
 
 # The verbs no node measure takes the lock for: the begin phase takes it on the lock node.
-LOCK_ALONE = ("status", "shadow", "restore")
+LOCK_ALONE = ("status", "shadow", "restore", "site")
 
 
 class EngineError(CloudshiftError):
@@ -132,8 +132,8 @@ def begin(args, fleet):
         request = requests.status_request(request_args, apps, fleet)
     elif verb == "shadow":
         request = requests.shadow_request(request_args, apps, fleet)
-    elif verb == "restore":
-        request = requests.restore_request(request_args, apps, fleet)
+    elif verb in ("restore", "site"):
+        request = requests.restore_request(request_args, apps, fleet, verb)
     elif verb == "report":
         request = requests.report_request(request_args, apps)
         request.update(lock_node=None, break_lock=False)
@@ -157,6 +157,8 @@ def begin(args, fleet):
             run["lock"] = _lock(run["apps"], ttl, "reconcile of %s" % ", ".join(run["apps"]), request)
     elif request["verb"] == "restore":
         run["lock"] = _lock(every_app, ttl, "restore.yml (previous configuration)", request)
+    elif request["verb"] == "site":
+        run["lock"] = _lock(every_app, ttl, "site.yml (every app's configuration)", request)
     elif request["verb"] == "shadow":
         seconds = sum(seconds for _percent, seconds in request["schedule"])
         run["lock"] = _lock([request["app"]], max(ttl, seconds + 600), "replicate.yml app=%s" % request["app"], request)

@@ -33,9 +33,10 @@ options:
     required: true
     choices: [begin, judge, finish, release]
   verb:
-    description: With V(begin), what the run does.
+    description:
+      - With V(begin), what the run does. V(site) (site.yml) and V(restore) take every app's lock and nothing else.
     type: str
-    choices: [migrate, ramp, status, shadow, restore, report]
+    choices: [migrate, ramp, status, shadow, restore, report, site]
     default: migrate
   request:
     description: With V(begin), the operator's inputs (C(app), C(route), C(step), C(force)...), as the entry point's argument spec lists them.
@@ -105,7 +106,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 verb:
-  description: With V(begin), the verb (C(step), C(dns), C(status), C(ramp), C(shadow), C(restore), C(report)).
+  description: With V(begin), the verb (C(step), C(dns), C(status), C(ramp), C(shadow), C(restore), C(report), C(site)).
   returned: phase=begin
   type: str
 request:
@@ -137,7 +138,7 @@ from ansible.module_utils.basic import AnsibleModule
 def main():
     module = AnsibleModule(argument_spec=dict(
         phase=dict(type="str", required=True, choices=["begin", "judge", "finish", "release"]),
-        verb=dict(type="str", default="migrate", choices=["migrate", "ramp", "status", "shadow", "restore", "report"]),
+        verb=dict(type="str", default="migrate", choices=["migrate", "ramp", "status", "shadow", "restore", "report", "site"]),
         request=dict(type="dict"), apps=dict(type="list", elements="dict"), settings=dict(type="dict"),
         lock_ttl=dict(type="int", default=900), run=dict(type="dict"), decision=dict(type="dict"),
         ramp=dict(type="dict"), stopped=dict(type="bool", default=False), release=dict(type="bool", default=True),

@@ -355,6 +355,57 @@ def test_runs_on_two_different_apps_proceed_together(fleet):
     assert [fleet.node_step(node, "application-02", "customers") for node in NODES] == [30] * 3
 
 
+def wait_for_lock(fleet, app=APP, timeout=60):
+    lock_file = os.path.join(fleet.node_dir("node-a"), "state", "locks", app + ".lock")  # the lock node
+    deadline = time.time() + timeout
+    while not os.path.exists(lock_file) and time.time() < deadline:
+        time.sleep(0.02)
+    assert os.path.exists(lock_file), "no run took the lock of %s within %d s" % (app, timeout)
+
+
+def test_site_yml_stops_at_once_while_a_step_holds_the_lock(fleet):
+    # Issue 18 #4: site.yml took no lock; beside a step both returned rc 0 and the node kept neither's result.
+    fleet.migrate(APP, 30)
+    config = os.path.join(fleet.node_dir("node-b"), "etc", "haproxy.cfg")
+    config_before = os.stat(config).st_mtime_ns
+    holder = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=32", "-e", "gate_window=5")
+    try:
+        wait_for_lock(fleet)
+        refused = fleet.playbook("site.yml", check=False)
+        assert refused.returncode != 0
+        text = " ".join(refused.output.split())
+        assert "application-01 is locked on node-a: held by" in text and "migrate.yml app=application-01 step=32" in text, text
+        assert "Read every app's recorded steps from the state store" not in refused.output  # stopped before the role
+    finally:
+        output = holder.communicate(timeout=300)[0]
+    assert holder.returncode == 0, output[-4000:]
+    assert os.stat(config).st_mtime_ns == config_before
+    assert [fleet.node_step(node) for node in NODES] == [32] * 3
+    assert weights_everywhere(fleet) == dict((node, split(32)) for node in NODES)
+    assert locks_left(fleet) == []
+
+
+def test_a_step_stops_at_once_while_site_yml_holds_the_locks(fleet):
+    fleet.migrate(APP, 30)
+    site = fleet.playbook_process("site.yml")
+    try:
+        wait_for_lock(fleet)
+        signal_group(site, signal.SIGSTOP)  # site.yml frozen while it holds every app's lock: no race with the step
+        try:
+            refused = fleet.migrate(APP, 10, check=False)
+        finally:
+            signal_group(site, signal.SIGCONT)
+        assert refused.returncode != 0
+        text = " ".join(refused.output.split())
+        assert "application-01 is locked on node-a: held by" in text and "site.yml (every app's configuration)" in text, text
+    finally:
+        output = site.communicate(timeout=300)[0]
+    assert site.returncode == 0, output[-4000:]
+    assert [fleet.node_step(node) for node in NODES] == [30] * 3
+    assert weights_everywhere(fleet) == dict((node, split(30)) for node in NODES)
+    assert locks_left(fleet) == []
+
+
 def test_a_stale_lock_is_detected_and_broken_only_with_break_lock(fleet):
     fleet.migrate(APP, 30)
     process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=36", "-e", "gate_window=60")

@@ -86,7 +86,9 @@ def test_shadow_entries_get_their_defaults_once():
     shadow = resolve(local_apps())["shadow"]
     assert len(shadow) == 1
     assert shadow[0]["app"] == "application-01" and shadow[0]["methods"] == ["GET", "HEAD"]
-    assert (shadow[0]["timeout_ms"], shadow[0]["max_inflight"], shadow[0]["deny"]) == (2000, 100, ["/payments/"])
+    deny = ["/payments/", "^/admin\\b", "^/v1/(?#legacy)"]
+    assert (shadow[0]["timeout_ms"], shadow[0]["max_inflight"], shadow[0]["deny"]) == (2000, 100, deny)
+    assert shadow[0]["deny_cfg"] == ["'%s'" % regex for regex in deny] and shadow[0]["allow_cfg"] == ["'^/'"]
 
 
 def test_thresholds_are_the_roles_then_the_apps_then_the_routes():
@@ -177,6 +179,10 @@ def test_shadow_status_report_and_restore_requests():
     with pytest.raises(AppModelError, match='unknown route "x" for app application-01|has no routes'):
         requests.report_request({"app": "application-01", "route": "x"}, local_apps())
     assert requests.restore_request({}, local_apps(), FLEET)["lock_node"] == "node-a"
+    site = requests.restore_request({"break_lock": "true"}, local_apps(), FLEET, "site")
+    assert (site["verb"], site["lock_node"], site["break_lock"]) == ("site", "node-a", True)
+    with pytest.raises(AppModelError, match='lock_node "nope"'):
+        requests.restore_request({"lock_node": "nope"}, local_apps(), FLEET, "site")
 
 
 def test_the_model_does_not_change_the_app_model_it_reads():

@@ -246,10 +246,11 @@ def report_request(request, apps):
     return {"verb": "report", "app": app["name"], "route": route, "by": request.get("by") or None}
 
 
-def restore_request(request, apps, fleet):
-    """restore.yml's request: the lock options only (it puts the previous configuration back on every node)."""
+def restore_request(request, apps, fleet, verb="restore"):
+    """restore.yml's request (it puts the previous configuration back on every node), or site.yml's (verb site: it
+    renders and runs every app's configuration): the lock options only."""
     problems = Problems()
-    normalized = {"verb": "restore", "by": request.get("by") or None}
+    normalized = {"verb": verb, "by": request.get("by") or None}
     normalized.update(check_lock_options(request, fleet, problems))
     problems.raise_if_any()
     return normalized
