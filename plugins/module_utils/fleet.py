@@ -104,12 +104,14 @@ def _side_text(servers, side, key):
 def status_report(rows, reconciled=False):
     """The status of every node (rows: {"node", "result"} with haproxy_drift's result, or {"node", "error"}).
 
-    Returns {"lines", "disagreements", "drift" ({node: [problems]}), "unanswered" ({node: error}), "consistent"}.
+    Returns {"lines", "disagreements", "drift" ({node: [problems]}), "remaining" ({node: [problems still there after
+    the reconcile, read back]}), "unanswered" ({node: error}), "consistent"}.
     """
     per_backend = {}
     order = []
     unanswered = {}
     drift = {}
+    remaining = {}
     for row in rows:
         node = row["node"]
         result = row.get("result") or {}
@@ -118,6 +120,9 @@ def status_report(rows, reconciled=False):
             continue
         if result.get("drift"):
             drift[node] = list(result["drift"])
+            left = result.get("remaining", result["drift"]) if reconciled else result["drift"]
+            if left:
+                remaining[node] = list(left)
         for backend in result["backends"]:
             name = backend["backend"]
             if name not in per_backend:
@@ -139,7 +144,8 @@ def status_report(rows, reconciled=False):
             if differs:
                 flags.append("STEP DIFFERS")
             if backend.get("drift"):
-                flags.append("reconciled" if backend.get("reconciled") and reconciled else "DRIFT")
+                still = [problem for problem in backend["drift"] if problem in remaining.get(node, [])]
+                flags.append("reconciled" if backend.get("reconciled") and reconciled and not still else "DRIFT")
             source = "" if backend.get("step_source") == "state store" else " (initial)"
             weights = "%s / %s" % (_side_text(servers, "cloud", "weight"), _side_text(servers, "onprem", "weight"))
             table.append([name if index == 0 else "", node, "%s%s" % (backend["step"], source),
@@ -150,30 +156,42 @@ def status_report(rows, reconciled=False):
                           "on-prem servers", "flags"], table)
     if disagreements:
         lines += ["", "Nodes that disagree:"] + ["  " + text for text in disagreements]
-    if drift:
-        lines += ["", "Drift from the recorded state%s:" % (" (put back by reconcile)" if reconciled else "")]
-        for node in sorted(drift):
-            lines += ["  %s: %s" % (node, problem) for problem in drift[node]]
+    put_back = dict((node, [problem for problem in problems if problem not in remaining.get(node, [])])
+                    for node, problems in drift.items()) if reconciled else {}
+    put_back = dict((node, problems) for node, problems in put_back.items() if problems)
+    if put_back:
+        lines += ["", "Drift put back by reconcile (read back):"]
+        for node in sorted(put_back):
+            lines += ["  %s: %s" % (node, problem) for problem in put_back[node]]
+    if remaining:
+        lines += ["", "Drift from the recorded state%s:" % (" still there after reconcile (read back)" if reconciled else "")]
+        for node in sorted(remaining):
+            lines += ["  %s: %s" % (node, problem) for problem in remaining[node]]
     if unanswered:
         lines += ["", "Nodes that did not answer:"] + ["  %s: %s" % (node, error) for node, error in sorted(unanswered.items())]
-    consistent = not disagreements and not unanswered and (reconciled or not drift)
+    consistent = not disagreements and not unanswered and not remaining
     if consistent:
         summary = "%d node(s), %d backend(s): every node is at its recorded state and they agree." % (
             len(rows), len(order))
         if reconciled and drift:
-            summary = "%d node(s), %d backend(s): the drift above was put back; the nodes agree." % (len(rows), len(order))
+            summary = "%d node(s), %d backend(s): the drift above was put back (read back); the nodes agree." % (
+                len(rows), len(order))
     else:
         parts = []
         if disagreements:
             parts.append("%d backend(s) with nodes at different steps (put them in step with migrate.yml -e app=.. "
                          "-e step=N)" % len(disagreements))
-        if drift and not reconciled:
-            parts.append("%d node(s) drifted from their recorded state (-e reconcile=true puts it back)" % len(drift))
+        if remaining and not reconciled:
+            parts.append("%d node(s) drifted from their recorded state (-e reconcile=true puts it back)" % len(remaining))
+        elif remaining:
+            parts.append("%d node(s) still differ from their recorded state after reconcile (read back): what a "
+                         "reconcile cannot put back over the runtime API (a backup flag, a file on disk) needs "
+                         "site.yml" % len(remaining))
         if unanswered:
             parts.append("%d node(s) did not answer" % len(unanswered))
         summary = "%d node(s), %d backend(s): %s." % (len(rows), len(order), "; ".join(parts))
-    return {"lines": lines + ["", summary], "disagreements": disagreements, "drift": drift,
-            "unanswered": unanswered, "consistent": consistent}
+    return {"lines": lines + ["", summary], "disagreements": disagreements, "drift": drift, "remaining": remaining,
+            "put_back": put_back, "unanswered": unanswered, "consistent": consistent}
 
 
 def _share(value):

@@ -508,13 +508,13 @@ def finish_status(run, every, nodes_read, args, check_mode=False):
     rows = [{"node": node, "result": nodes_read.get(node) or {"failed": True, "msg": "no answer"}} for node in every]
     reconciled = request["reconcile"] and not check_mode
     status = fleet.status_report(rows, reconciled=reconciled)
-    result = {"changed": bool(reconciled and status["drift"]), "report": status["lines"], "status": status}
-    if reconciled and status["drift"]:
+    result = {"changed": bool(reconciled and status["put_back"]), "report": status["lines"], "status": status}
+    if reconciled and status["put_back"]:
         for app in run["apps"]:
-            mentions = [problem for problems in status["drift"].values() for problem in problems if app in problem]
+            mentions = [problem for problems in status["put_back"].values() for problem in problems if app in problem]
             if mentions:
-                note = "live state put back to the recorded one on %s: %s" % (", ".join(sorted(status["drift"])),
-                                                                              "; ".join(mentions))
+                note = "live state put back to the recorded one (read back) on %s: %s" % (
+                    ", ".join(sorted(status["put_back"])), "; ".join(mentions))
                 record = audit.build_record(app, "reconcile", by=request.get("by"), note=note[:900],
                                             details={"nodes": every})
                 _audit(args.get("audit_dir"), record, check_mode, result)

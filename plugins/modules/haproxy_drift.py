@@ -20,8 +20,10 @@ description:
     added or deleted by hand, on-prem servers whose C(backup) flag does not match the step.
   - With O(reconcile=true), puts the recorded state back over the runtime API, without a reload - the weights
     of the recorded step, C(state ready) for servers forced into maintenance or drain, an atomic replace of a map
-    from its file, the recorded shadow share. A C(backup) flag that does not match the step needs a reload, so it
-    is only reported (run C(site.yml)).
+    from the app model (O(model_maps)) or its file (O(maps)), the recorded shadow share. A C(backup) flag that does
+    not match the step needs a reload, so it is only reported (run C(site.yml)).
+  - After a reconcile the node is read again; RV(remaining) is the drift it still shows, and only the rest counts as
+    put back.
   - Without O(reconcile), nothing is changed (the status run of C(status.yml)).
 options:
   state_dir:
@@ -35,10 +37,21 @@ options:
     elements: dict
     required: true
   maps:
-    description: Map files whose live content must equal the file (the Host map and the routing maps).
+    description:
+      - Map files whose live content must equal the file (C(restore.yml), where the previous file is what is wanted).
     type: list
     elements: path
     default: []
+  model_maps:
+    description:
+      - Maps as the app model renders them (its C(maps), each C(path) and C(entries) of C(key) and C(value)) - the
+        Host map and the routing maps. The live map and the file on disk are both compared with these entries, and
+        O(reconcile) sets these entries live, never the file's; a file that differs is reported (C(site.yml) renders
+        it again).
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.7.0
   shadow_map:
     description: The shadow map, when an app has a shadow entry.
     type: path
@@ -91,7 +104,9 @@ backends:
   type: list
   elements: dict
 maps:
-  description: One entry per map - C(map), C(drift), C(changed), C(problems), C(live_entries), C(file_entries).
+  description:
+    - One entry per map - C(map), C(drift), C(changed), C(problems), C(live_entries), C(file_entries), C(source)
+      (C(the app model) or C(its file)).
   returned: success
   type: list
   elements: dict
@@ -105,6 +120,13 @@ drift:
   returned: success
   type: list
   elements: str
+remaining:
+  description:
+    - The drift the node still shows, read back after O(reconcile) (all of RV(drift) when nothing was reconciled).
+  returned: success
+  type: list
+  elements: str
+  version_added: 0.7.0
 commands:
   description: The runtime API commands sent to put the weights and server states back.
   returned: success
@@ -130,6 +152,7 @@ def main():
             state_dir=dict(type="path", required=True),
             apps=dict(type="list", elements="dict", required=True),
             maps=dict(type="list", elements="path", default=[]),
+            model_maps=dict(type="list", elements="dict", default=[]),
             shadow_map=dict(type="path"),
             reconcile=dict(type="bool", default=False),
             server_state_file=dict(type="path"),
@@ -140,12 +163,12 @@ def main():
     try:
         result = node_drift(runtime_client(module), params["state_dir"], params["apps"], params["maps"],
                             params["shadow_map"], reconcile=params["reconcile"], check_mode=module.check_mode,
-                            server_state_file=params["server_state_file"])
+                            server_state_file=params["server_state_file"], model_maps=params["model_maps"])
     except ERRORS as exc:
         module.fail_json(msg=str(exc))
     if module._diff:
         result["diff"] = {"before": "".join(line + "\n" for line in result["drift"]),
-                          "after": "" if params["reconcile"] else "".join(line + "\n" for line in result["drift"]),
+                          "after": "".join(line + "\n" for line in result["remaining"]),
                           "before_header": "drift from the recorded state",
                           "after_header": "after reconcile" if params["reconcile"] else "drift (not reconciled)"}
     module.exit_json(**result)

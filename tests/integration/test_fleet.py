@@ -247,8 +247,8 @@ def test_status_spots_a_node_changed_by_hand_and_reconcile_puts_it_back(fleet):
     status = fleet.playbook("status.yml")
     assert "node-b: application-01: weight %s 80, recorded step 30 wants 30" % CLOUD in status.output, status
     assert "server aws-prod-Kubernetes-application-02 is in forced maintenance" in status.output
-    assert ("map %s differs from its file: changed: application-01.6play.fr is application-02 live, application-01 "
-            "in the file" % hosts_map) in status.output
+    assert ("map %s differs from the app model: changed: application-01.6play.fr is application-02 live, "
+            "application-01 in the app model" % hosts_map) in status.output
     assert "2 node(s) drifted from their recorded state (-e reconcile=true puts it back)" in status.output
     assert fleet.playbook("status.yml", "-e", "fail_on_drift=true", check=False).returncode != 0
 
@@ -267,6 +267,63 @@ def test_status_spots_a_node_changed_by_hand_and_reconcile_puts_it_back(fleet):
     assert "reconcile" in [record["action"] for record in audit(fleet)]
     after = fleet.playbook("status.yml", "-e", "fail_on_drift=true")
     assert "every node is at its recorded state and they agree" in after.output
+
+
+def test_reconcile_sets_the_app_models_map_live_never_a_wrong_file(fleet):
+    """Issue 18 #9: a valid but wrong hosts.map line on disk was pushed live by reconcile (application-01's Host then
+    answered from application-02). The app model's rendered map is the truth: it goes live, the file is reported."""
+    fleet.migrate(APP, 30)
+    hosts_map = os.path.join(fleet.node_dir("node-a"), "etc", "hosts.map")
+    with open(hosts_map) as handle:
+        original = handle.read()
+    assert "application-01.6play.fr application-01" in original
+    try:
+        with open(hosts_map, "w") as handle:
+            handle.write(original.replace("application-01.6play.fr application-01", "application-01.6play.fr application-02"))
+        fleet.on("node-a").runtime("set map %s application-01.6play.fr application-02" % hosts_map)
+        reconciled = fleet.playbook("status.yml", "-e", "reconcile=true", check=False)
+        text = " ".join(reconciled.output.split())
+        assert "application-01.6play.fr application-01" in fleet.on("node-a").runtime("show map %s" % hosts_map)
+        assert ("map %s differs from the app model: changed: application-01.6play.fr is application-02 live, "
+                "application-01 in the app model" % hosts_map) in text, reconciled
+        assert "Drift put back by reconcile (read back):" in reconciled.output
+        assert ("map file %s differs from the app model: application-01.6play.fr is application-02 in the file, "
+                "application-01 in the app model" % hosts_map) in text
+        assert "still there after reconcile (read back)" in reconciled.output and "was put back" not in reconciled.output
+        served = traffic.send_concurrently(fleet.frontends["node-a"], HOST, 20, workers=2)
+        assert served.failed == 0 and set(served.by_server) <= {CLOUD, ONPREM}, served.as_dict()
+    finally:
+        with open(hosts_map, "w") as handle:
+            handle.write(original)
+    assert fleet.playbook("status.yml", "-e", "fail_on_drift=true").returncode == 0
+
+
+def test_reconcile_does_not_claim_a_backup_flag_it_cannot_set(fleet):
+    """Issue 18 #1: a run killed as the reload to 100 started left the state at 100, live weights 100/0 and the
+    on-prem servers not backup; reconcile said "the drift above was put back" while the flag stayed."""
+    fleet.migrate(APP, 30)
+    path = os.path.join(fleet.node_dir("node-b"), "state", "apps", APP + ".json")
+    with open(path) as handle:
+        original = handle.read()
+    record = json.loads(original)
+    record["step"] = 100
+    try:
+        with open(path, "w") as handle:
+            json.dump(record, handle)
+        fleet.on("node-b").runtime("set weight %s/%s 100" % (APP, CLOUD))
+        fleet.on("node-b").runtime("set weight %s/%s 0" % (APP, ONPREM))
+        reconciled = fleet.playbook("status.yml", "-e", "reconcile=true", "-e", "fail_on_drift=true", check=False)
+        assert reconciled.returncode != 0, reconciled
+        assert "the drift above was put back" not in reconciled.output
+        assert "still there after reconcile (read back)" in reconciled.output
+        assert "on-prem servers are not backup" in reconciled.output, reconciled
+        assert "1 node(s) still differ from their recorded state after reconcile" in reconciled.output
+    finally:
+        with open(path, "w") as handle:
+            handle.write(original)
+        fleet.on("node-b").runtime("set weight %s/%s 30" % (APP, CLOUD))
+        fleet.on("node-b").runtime("set weight %s/%s 70" % (APP, ONPREM))
+    assert fleet.playbook("status.yml", "-e", "fail_on_drift=true").returncode == 0
 
 
 def test_status_reports_a_damaged_state_file_as_that_apps_problem_only(fleet):

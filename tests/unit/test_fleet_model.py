@@ -80,6 +80,26 @@ def test_status_of_a_consistent_fleet():
     assert report["lines"][-1] == "2 node(s), 1 backend(s): every node is at its recorded state and they agree."
 
 
+def test_a_reconcile_says_put_back_only_for_what_it_read_back_gone():
+    # Issue 18 #1: a backup flag cannot be set over the runtime API; "put back" was claimed while it stayed.
+    flag = "application-01: recorded step 100 but the on-prem servers are not backup (site.yml reloads)"
+    weight = "application-01: weight cloud-1 80, recorded step 100 wants 100"
+    rows = [{"node": "node-a", "result": {"backends": [backend("application-01", 100, (100, 0), [flag, weight])],
+                                          "drift": [flag, weight], "remaining": [flag]}},
+            {"node": "node-b", "result": {"backends": [backend("application-01", 100, (100, 0))], "drift": []}}]
+    report = fleet.status_report(rows, reconciled=True)
+    text = "\n".join(report["lines"])
+    assert not report["consistent"]
+    assert report["put_back"] == {"node-a": [weight]} and report["remaining"] == {"node-a": [flag]}
+    assert "Drift put back by reconcile (read back):\n  node-a: " + weight in text
+    assert "still there after reconcile (read back):\n  node-a: " + flag in text
+    assert "was put back" not in text and "DRIFT" in text
+    assert "1 node(s) still differ from their recorded state after reconcile" in report["lines"][-1]
+    rows[0]["result"]["remaining"] = []
+    fixed = fleet.status_report(rows, reconciled=True)
+    assert fixed["consistent"] and "the drift above was put back (read back)" in fixed["lines"][-1]
+
+
 def live(weights, backup=(False, False), admin=((), ())):
     return {"cloud-1": {"weight": weights[0], "backup": backup[0], "admin_state": list(admin[0])},
             "onprem-1": {"weight": weights[1], "backup": backup[1], "admin_state": list(admin[1])}}

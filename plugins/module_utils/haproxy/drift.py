@@ -126,39 +126,74 @@ def read_state(client, target_list, require_admin):
     return dict((backend, backend_servers(reading)) for backend, reading in readings.items())
 
 
-def map_drift(client, map_path, reconcile, check_mode):
-    """The live map against its file; put back with an atomic replace when reconciling.
+def map_drift(client, map_path, reconcile, check_mode, model_entries=None):
+    """The live map against what it must hold; put back with an atomic replace when reconciling.
 
+    model_entries (the app model's rendered map, [{"key", "value"}]) is the truth when given: the live map and the
+    file are both compared with it, and a reconcile sets it live, never the file's entries (a valid but wrong line on
+    disk must not go live). Without it (restore.yml: the previous file is what is wanted) the file is the truth.
     A map looked up in a tree (map_str, map_beg...) is compared as a set of entries: its order means nothing.
     """
     validate_map_path(map_path)
     text = read_file(map_path)
-    if text is None:
-        return {"map": map_path, "drift": True, "changed": False,
-                "problems": ["map file %s does not exist (run site.yml)" % map_path]}
-    file_entries = parse_map_file(text)
-    entries = [{"key": key, "value": value} for key, value in file_entries]
+    problems = []
+    if model_entries is None:
+        if text is None:
+            return {"map": map_path, "drift": True, "changed": False,
+                    "problems": ["map file %s does not exist (run site.yml)" % map_path]}
+        wanted = parse_map_file(text)
+        source = "its file"
+    else:
+        wanted = [(item["key"], item["value"]) for item in model_entries]
+        source = "the app model"
+    entries = [{"key": key, "value": value} for key, value in wanted]
     plan = manage_map(client, map_path, entries, "replace", write_file=False, check_mode=True)
     live = [(item["key"], item["value"]) for item in plan["entries_before"]]
-    same = live == file_entries if plan["ordered"] else sorted(live) == sorted(file_entries)
-    problems = []
+
+    def same_entries(actual):
+        return actual == wanted if plan["ordered"] else sorted(actual) == sorted(wanted)
+
+    if model_entries is not None:
+        on_disk = None if text is None else parse_map_file(text)
+        if on_disk is None:
+            problems.append("map file %s does not exist (site.yml renders it from the app model)" % map_path)
+        elif not same_entries(on_disk):
+            problems.append("map file %s differs from the app model: %s (site.yml renders it again; reconcile never "
+                            "pushes the file)" % (map_path, _entries_difference(on_disk, wanted, "in the file")))
+    same = same_entries(live)
+    live_problem = None
     if not same:
         parts = []
         if plan["added"]:
             parts.append("missing live: %s" % ", ".join(item["key"] for item in plan["added"]))
         if plan["removed"]:
-            parts.append("not in the file: %s" % ", ".join(item["key"] for item in plan["removed"]))
+            parts.append("not in %s: %s" % (source, ", ".join(item["key"] for item in plan["removed"])))
         if plan["changed_values"]:
-            changed = ["%s is %s live, %s in the file" % (item["key"], item["before"], item["after"])
+            changed = ["%s is %s live, %s in %s" % (item["key"], item["before"], item["after"], source)
                        for item in plan["changed_values"]]
             parts.append("changed: %s" % ", ".join(changed))
         if not parts and plan["order_changed"]:
             parts.append("the entries are in another order (the first match wins)")
-        problems.append("map %s differs from its file: %s" % (map_path, "; ".join(parts) or "entries differ"))
+        live_problem = "map %s differs from %s: %s" % (map_path, source, "; ".join(parts) or "entries differ")
+        problems.insert(0, live_problem)
         if reconcile and not check_mode:
             manage_map(client, map_path, entries, "replace", write_file=False, check_mode=False)
-    return {"map": map_path, "drift": not same, "changed": bool(problems) and reconcile, "problems": problems,
-            "live_entries": len(live), "file_entries": len(file_entries)}
+    return {"map": map_path, "drift": bool(problems), "changed": bool(live_problem) and reconcile, "problems": problems,
+            "live_entries": len(live), "file_entries": None if text is None else len(parse_map_file(text)),
+            "source": source}
+
+
+def _entries_difference(actual, wanted, where):
+    actual_keys, wanted_keys = dict(actual), dict(wanted)
+    parts = ["%s is %s %s, %s in the app model" % (key, actual_keys[key], where, wanted_keys[key])
+             for key in sorted(set(actual_keys) & set(wanted_keys)) if actual_keys[key] != wanted_keys[key]]
+    extra = sorted(set(actual_keys) - set(wanted_keys))
+    missing = sorted(set(wanted_keys) - set(actual_keys))
+    if extra:
+        parts.append("not in the app model: %s" % ", ".join(extra))
+    if missing:
+        parts.append("missing %s: %s" % (where, ", ".join(missing)))
+    return "; ".join(parts) or "the entries are in another order"
 
 
 def shadow_drift(client, state_dir, map_file, apps, reconcile, check_mode, now):
@@ -211,11 +246,15 @@ def reconcile_backend(client, target, step, servers):
 
 
 def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check_mode=False,
-               server_state_file=None, now=None):
-    """The whole node: every backend, map and shadow share; reconciled when asked (not in check mode)."""
+               server_state_file=None, now=None, model_maps=None):
+    """The whole node: every backend, map and shadow share; reconciled when asked (not in check mode), then read back:
+    `remaining` is the drift the node still shows after the reconcile (all of it when nothing was reconciled).
+
+    maps: map files compared with their file; model_maps: [{"path", "entries"}] compared with the app model's entries.
+    """
     now = time.time() if now is None else now
     targets(apps)  # names checked before anything is read
-    for map_path in maps or []:
+    for map_path in list(maps or []) + [item.get("path") for item in model_maps or []]:
         validate_map_path(map_path)
     if shadow_map:
         validate_map_path(shadow_map)
@@ -246,6 +285,8 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
         backends.append(entry)
         drift.extend(problems)
     map_rows = [map_drift(client, path, reconcile, check_mode) for path in maps or []]
+    map_rows += [map_drift(client, item["path"], reconcile, check_mode, model_entries=item.get("entries") or [])
+                 for item in model_maps or []]
     for row in map_rows:
         drift.extend(row["problems"])
     shadow_rows = shadow_drift(client, state_dir, shadow_map, readable, reconcile, check_mode, now) if shadow_map else []
@@ -255,8 +296,13 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
                                   or any(row["changed"] for row in shadow_rows)))
     if changed and not check_mode and server_state_file and commands:
         write_server_state_file(client.run(["show servers state"])[0], server_state_file)
+    remaining = list(drift)
+    if changed and not check_mode:
+        # What the node shows now, read back: only what is gone from it was put back (a backup flag, a map file
+        # on disk or a damaged state file stay until site.yml).
+        remaining = node_drift(client, state_dir, apps, maps, shadow_map, now=now, model_maps=model_maps)["drift"]
     return {"changed": changed, "backends": backends, "maps": map_rows, "shadow": shadow_rows, "drift": drift,
-            "commands": commands, "damaged_states": damaged}
+            "remaining": remaining, "commands": commands, "damaged_states": damaged}
 
 
 def _round(value):
