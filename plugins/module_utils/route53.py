@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import copy
 import datetime
+import hashlib
 import json
 import re
 import time
@@ -331,6 +332,44 @@ def wait_insync(route53, change, timeout, sleep=time.sleep, clock=time.monotonic
 
 # -- backup ---------------------------------------------------------------------------------------
 
+def backup_digest(data):
+    """sha256 over what a restore applies (zone, record, record sets), canonical JSON: an edit of the backup after the
+    cutover wrote it, or a file cut short, no longer matches."""
+    payload = json.dumps({"zone_id": data.get("zone_id"), "record": data.get("record"),
+                          "record_sets": data.get("record_sets")}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def backup_problems(data, zone_id, record):
+    """Why a backup must not be restored into record of zone_id, one sentence per problem (pure; empty: restore it).
+    zone_id None leaves the zone out (checked again once the zone is found).
+
+    A restore only ever touches the app's own name and its address types in the app's zone, whatever the file says."""
+    problems = []
+    if data.get("digest") != backup_digest(data):
+        problems.append("its digest does not match its content (%s): it was changed after the cutover wrote it"
+                        % ("no digest" if not data.get("digest") else "digest %s" % str(data["digest"])[:16]))
+    if zone_id is not None and data.get("zone_id") != zone_id:
+        problems.append("it was saved from zone %s, the app's zone is %s" % (data.get("zone_id"), zone_id))
+    if not isinstance(data.get("record"), str) or fqdn(data["record"]) != record:
+        problems.append("it holds %s, not the app's record %s" % (data.get("record"), record))
+    for index, item in enumerate(data.get("record_sets") or []):
+        where = "record set %d" % (index + 1)
+        if not isinstance(item, dict) or not isinstance(item.get("Name"), str):
+            problems.append("%s is not a record set with a Name" % where)
+            continue
+        if fqdn(item["Name"]) != record:
+            problems.append("%s names %s, not the app's record %s" % (where, fqdn(item["Name"]), record))
+        if item.get("Type") not in ADDRESS_TYPES:
+            problems.append("%s of %s has type %r: a restore puts back only %s" % (
+                where, fqdn(item["Name"]), item.get("Type"), "/".join(ADDRESS_TYPES)))
+        if not item.get("AliasTarget") and not item.get("ResourceRecords"):
+            problems.append("%s of %s has neither AliasTarget nor ResourceRecords" % (where, fqdn(item["Name"])))
+    if not data.get("record_sets"):
+        problems.append("it holds no record set")
+    return problems
+
+
 def read_backup(path):
     try:
         data = read_json(path, "DNS backup")
@@ -346,6 +385,7 @@ def write_backup(path, zone_id, record, record_sets):
     data = {"format": BACKUP_FORMAT, "zone_id": zone_id, "record": fqdn(record),
             "saved_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
             "record_sets": record_sets}
+    data["digest"] = backup_digest(data)
     try:
         write_json(path, data, "DNS backup", mode=0o600, indent=2)
     except JsonFileError as exc:
@@ -387,18 +427,25 @@ def table(result, check_mode=False):
     return lines
 
 
+def _refuse_backup(params, backup, zone_id, record):
+    problems = backup_problems(backup, zone_id, record)
+    if problems:
+        raise CutoverError("DNS backup %s is refused, nothing was changed: %s" % (params["backup_file"], "; ".join(problems)))
+
+
 def _run(params, check_mode):
-    route53 = aws_client(params, "route53", region=params.get("region") or "us-east-1")
-    zone_id = find_zone(route53, params["zone"], params["private_zone"])
     record = fqdn(params["record"])
-    all_sets = name_record_sets(route53, zone_id, record)
-    current = address_sets(all_sets, record)
     backup = read_backup(params["backup_file"]) if params.get("backup_file") else None
     if params["state"] == "restore":
         if backup is None:
             raise CutoverError("no DNS backup at %s: nothing to restore (was the cutover made?)" % params["backup_file"])
-        if fqdn(backup["record"]) != record:
-            raise CutoverError("backup %s holds %s, not %s" % (params["backup_file"], backup["record"], record))
+        _refuse_backup(params, backup, None, record)  # before the first AWS call
+    route53 = aws_client(params, "route53", region=params.get("region") or "us-east-1")
+    zone_id = find_zone(route53, params["zone"], params["private_zone"])
+    all_sets = name_record_sets(route53, zone_id, record)
+    current = address_sets(all_sets, record)
+    if params["state"] == "restore":
+        _refuse_backup(params, backup, zone_id, record)
         desired, target = backup["record_sets"], None
     else:
         if not current:

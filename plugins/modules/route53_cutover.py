@@ -17,8 +17,11 @@ description:
     records (Route53 weights 0-255).
   - The cutover owns the name's address records (A, AAAA, CNAME); other types are never touched.
   - Before its first change it writes the record sets the name held, exactly as Route53 listed them, to
-    O(backup_file) (mode 0600); a later weighted stage keeps that first backup.
-  - V(restore) makes the name hold the backup's record sets again, in one batch, and checks it does.
+    O(backup_file) (mode 0600), with a sha256 digest of its content; a later weighted stage keeps that first backup.
+  - V(restore) makes the name hold the backup's record sets again, in one batch, and checks it does. Before any AWS
+    call it refuses a backup whose digest does not match (edited or cut short), that was saved for another record,
+    or whose record sets name another record or a type other than A, AAAA or CNAME; once the zone is found, one
+    saved from another zone. The message names the backup file and each problem.
   - Waits for the change to be C(INSYNC) with O(wait). Idempotent; check and diff mode show the change batch.
   - Refuses when the zone does not exist, holds no address record for the name, or the target ELB does not exist.
 options:

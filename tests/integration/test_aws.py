@@ -316,6 +316,41 @@ def test_cutover_check_mode_changes_nothing_then_the_flip_is_idempotent_and_rest
         assert SECRET not in run.output
 
 
+def test_a_tampered_backup_is_refused_before_any_aws_call_and_changes_nothing(env, proxy, original_dns):
+    """Issue 18 #5: a backup edited to name evil.6play.fr. made the restore delete the app's record and create the
+    other name. The restore checks the backup's digest, zone, name and types first, and touches nothing else."""
+    args = env.aws(zone="6play.fr", record=HOST, load_balancer="cloudshift-local", backup_file=env.backup_file)
+    adhoc(env, "cloudshift.migration.route53_cutover", args)
+    (cut_over,) = address_records(env, RECORD)
+    with open(env.backup_file) as handle:
+        saved = json.load(handle)
+    assert len(saved["digest"]) == 64
+    evil = json.loads(json.dumps(saved))
+    evil["record_sets"][0]["Name"] = "evil.6play.fr."
+    forged = json.loads(json.dumps(evil))
+    forged["digest"] = None
+    restore = dict(args, state="restore", load_balancer=None, endpoint_url=proxy.url)
+    try:
+        for damaged, messages in ((evil, ["its digest does not match its content",
+                                          "record set 1 names evil.6play.fr., not the app's record %s" % RECORD]),
+                                  (forged, ["(no digest)"])):
+            with open(env.backup_file, "w") as handle:
+                json.dump(damaged, handle)
+            proxy.reset()
+            refused = adhoc(env, "cloudshift.migration.route53_cutover", restore)
+            assert refused.failed, refused
+            assert ("DNS backup %s is refused, nothing was changed" % env.backup_file) in refused["msg"]
+            assert all(message in refused["msg"] for message in messages), refused["msg"]
+            assert proxy.seen == [], "a refused backup reached AWS: %r" % proxy.seen
+            assert address_records(env, RECORD) == [cut_over]
+            assert address_records(env, "evil.6play.fr.") == []
+    finally:
+        with open(env.backup_file, "w") as handle:
+            json.dump(saved, handle)
+    restored = adhoc(env, "cloudshift.migration.route53_cutover", dict(args, state="restore", load_balancer=None))
+    assert restored["restored_exactly"] is True and address_records(env, RECORD) == ORIGINAL
+
+
 def test_weighted_cutover_keeps_the_old_record_beside_the_elb(env, original_dns):
     args = env.aws(zone="6play.fr", record=HOST, load_balancer="cloudshift-local", backup_file=env.backup_file)
     adhoc(env, "cloudshift.migration.route53_cutover", dict(args, weight=10))

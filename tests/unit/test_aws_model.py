@@ -387,3 +387,41 @@ def test_the_example_inventory_has_a_valid_cloud_side():
         settings = yaml.safe_load(handle)
     assert all(app.get("cloud") and app.get("dns") for app in apps)
     assert cloud_model.cloud_problems(apps, settings["migration_aws"], settings["haproxy_ca_file"]) == []
+
+
+def saved_backup(record="application-02.6play.fr.", record_sets=None, zone_id="Z123"):
+    sets = record_sets if record_sets is not None else [
+        {"Name": "application-02.6play.fr.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.10"}]}]
+    data = {"format": route53.BACKUP_FORMAT, "zone_id": zone_id, "record": record, "record_sets": sets}
+    data["digest"] = route53.backup_digest(data)
+    return data
+
+
+def test_a_backup_as_the_cutover_wrote_it_is_restorable():
+    assert route53.backup_problems(saved_backup(), "Z123", "application-02.6play.fr.") == []
+    assert route53.backup_problems(saved_backup(), None, "application-02.6play.fr.") == []
+
+
+def test_an_edited_backup_is_refused_naming_what_is_wrong():
+    # Issue 18 #5: a backup edited to name evil.6play.fr. deleted the app's record and created the other one.
+    edited = saved_backup()
+    edited["record_sets"][0]["Name"] = "evil.6play.fr."
+    problems = route53.backup_problems(edited, "Z123", "application-02.6play.fr.")
+    assert problems[0].startswith("its digest does not match its content (digest ")
+    assert "record set 1 names evil.6play.fr., not the app's record application-02.6play.fr." in problems
+    # Even with its digest recomputed, a backup can only put back the app's own name and address types.
+    forged = saved_backup(record_sets=[{"Name": "evil.6play.fr.", "Type": "A", "ResourceRecords": [{"Value": "x"}]},
+                                       {"Name": "application-02.6play.fr.", "Type": "TXT", "ResourceRecords": [{"Value": "x"}]}])
+    problems = route53.backup_problems(forged, "Z123", "application-02.6play.fr.")
+    assert problems == ["record set 1 names evil.6play.fr., not the app's record application-02.6play.fr.",
+                        "record set 2 of application-02.6play.fr. has type 'TXT': a restore puts back only A/AAAA/CNAME"]
+    other_zone = route53.backup_problems(saved_backup(zone_id="Z999"), "Z123", "application-02.6play.fr.")
+    assert other_zone == ["it was saved from zone Z999, the app's zone is Z123"]
+    other_record = route53.backup_problems(saved_backup(), "Z123", "application-01.6play.fr.")
+    assert "it holds application-02.6play.fr., not the app's record application-01.6play.fr." in other_record
+    unsigned = saved_backup()
+    del unsigned["digest"]
+    assert route53.backup_problems(unsigned, "Z123", "application-02.6play.fr.") == [
+        "its digest does not match its content (no digest): it was changed after the cutover wrote it"]
+    assert route53.backup_problems(saved_backup(record_sets=[]), "Z123", "application-02.6play.fr.") == [
+        "it holds no record set"]
