@@ -13,7 +13,9 @@ __metaclass__ = type
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import stats as stats_model
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import read_backend
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import load_app_state
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.recovery import (
+    onprem_backup_live, recovery_view)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import load_app_state, pending_entries
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
     StepError, apply_step, parse_step_request, plan_step)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
@@ -40,17 +42,22 @@ def plan_on_node(client, state_dir, target, request=None):
     """Where this node's backend is and where the request takes it (None: nowhere, the plan says where it is);
     checks the backend and servers are live on an admin-level socket (read only)."""
     state = load_app_state(state_dir, target["app"])
+    servers = read_backend(client, target["backend"], require_admin=True)
+    missing = [name for name in target["cloud_servers"] + target["onprem_servers"] if name not in servers]
+    if missing:
+        raise StepError("backend %s has no server named %s on this node (the running configuration is not the "
+                        "app model's: run site.yml)" % (target["backend"], ", ".join(missing)))
+    # A change a stopped run left unfinished: planned from where the recovery (run next, under the lock) leaves it.
+    pending = ["%s (step %s -> %s, %s)" % (target["app"] if route is None else "%s route %s" % (target["app"], route),
+                                            change.get("from"), change["to"], change["kind"])
+               for route, change in pending_entries(state)]
+    state, _action = recovery_view(state, target, onprem_backup_live(servers, target["onprem_servers"]))
     entry = (state or {}) if target["route"] is None else ((state or {}).get("routes") or {}).get(target["route"]) or {}
     if request is None:
         plan = plan_step(state, target["app"], 0, target["initial_step"], route=target["route"])
         plan.update(target=plan["current"], reaching_100=False, leaving_100=False)
     else:
         plan = plan_step(state, target["app"], request, target["initial_step"], route=target["route"])
-    servers = read_backend(client, target["backend"], require_admin=True)
-    missing = [name for name in target["cloud_servers"] + target["onprem_servers"] if name not in servers]
-    if missing:
-        raise StepError("backend %s has no server named %s on this node (the running configuration is not the "
-                        "app model's: run site.yml)" % (target["backend"], ", ".join(missing)))
     return {
         "current": plan["current"],
         "step": plan["target"],
@@ -58,6 +65,7 @@ def plan_on_node(client, state_dir, target, request=None):
         "reaching_100": plan["reaching_100"],
         "leaving_100": plan["leaving_100"],
         "updated_at": entry.get("updated_at"),
+        "pending": pending,
     }
 
 
@@ -90,14 +98,14 @@ def measure_on_node(client, state_dir, target, request, window, ring=None):
     """Phase measure: this node's plan and, unless window is None, its window (read only)."""
     plan = plan_on_node(client, state_dir, target, request)
     if window is None:
-        return {"plan": plan, "window": None, "snapshot": None}
+        return {"plan": plan, "window": None, "snapshot": None, "pending": plan["pending"]}
     start, seconds = window["start"], window.get("seconds") or 0
     if start == "now" and plan["step"] <= plan["current"]:
         # A gate window is for traffic going up: a step that does not go up is never gated, so it never waits
         # (its report shows the figures since the current step was set).
         start, seconds = "step", 0
     measured, snapshot = measure_window(client, state_dir, target, start, seconds, since=window.get("since"), ring=ring)
-    return {"plan": plan, "window": measured, "snapshot": snapshot}
+    return {"plan": plan, "window": measured, "snapshot": snapshot, "pending": plan["pending"]}
 
 
 def apply_on_node(client, state_dir, target, step, expected_current, undo_step=None, by=None, note=None,

@@ -29,9 +29,16 @@ options:
     description:
       - V(apply) moves the app to O(step) (or takes O(undo_step) back).
       - V(measure) changes nothing on HAProxy - it plans O(step) on this node and measures the O(window); with
-        O(lock) it takes the run's lock on this node first (the fleet's lock node).
+        O(lock) it takes the run's lock on this node first (the fleet's lock node). A backend whose record holds a
+        change a stopped run left unfinished is planned from where V(recover) will leave it (RV(pending) lists them).
+      - V(recover) finishes or undoes, for every backend of O(targets), the change a stopped run left unfinished (the
+        record's C(pending) intent, written before the first change of a step that reaches or leaves 100). The
+        running HAProxy is read back - a step it does not run yet (the backup flag) is undone, one it runs (or an
+        undo) is finished - then the record's weights are set and read back and the intent is dropped. Where the
+        backup flag still differs, RV(reload_required=true) asks for the configuration rendered from the record and
+        a reload, after which V(recover) is run again. Run under the app's lock (the migration role does).
     type: str
-    choices: [apply, measure]
+    choices: [apply, measure, recover]
     default: apply
     version_added: 0.7.0
   target:
@@ -40,6 +47,12 @@ options:
         C(onprem_servers), C(initial_step), C(label)), given instead of O(app), O(route), O(cloud_servers),
         O(onprem_servers) and O(initial_step).
     type: dict
+    version_added: 0.7.0
+  targets:
+    description:
+      - With O(phase=recover), the backends to look at, as the app model resolves them (each a O(target)).
+    type: list
+    elements: dict
     version_added: 0.7.0
   window:
     description:
@@ -290,9 +303,33 @@ snapshot_file:
   description: Where the snapshot starting the new step's window is saved (after a change).
   returned: success
   type: str
+pending:
+  description:
+    - With O(phase=apply), whether the change left an intent in the record (it needs a reload; the reload's read back
+      drops it). With O(phase=measure), the backends of the app whose record holds a change a stopped run left
+      unfinished (their labels).
+  returned: phase=apply or phase=measure
+  type: raw
+  version_added: 0.7.0
+recovered:
+  description:
+    - With O(phase=recover), one entry per backend that had a change left unfinished - C(backend), C(label), C(kind),
+      C(from), C(to), C(since), C(by), C(action) (V(undone) or V(finished)), C(step) (where it is now),
+      C(reload_required), C(not_running), C(weights), C(line).
+  returned: phase=recover
+  type: list
+  elements: dict
+  version_added: 0.7.0
+lines:
+  description: With O(phase=recover), what was finished or undone, one line per backend.
+  returned: phase=recover
+  type: list
+  elements: str
+  version_added: 0.7.0
 """
 
 import datetime
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils import lock as run_lock
@@ -300,6 +337,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils import step_n
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     exit_with_result, runtime_argument_spec, runtime_client)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.recovery import recover_node
 
 TARGET_KEYS = ("app", "route", "cloud_servers", "onprem_servers", "initial_step")
 
@@ -354,10 +392,20 @@ def apply(module, target):
                                    ring=params["timings_ring"], check_mode=module.check_mode)
 
 
+def recover(module):
+    params = module.params
+    targets = [target_of(dict(params, target=target)) for target in params["targets"] or []]
+    # No socket: HAProxy is not running on this node (site.yml starts it from the record).
+    client = runtime_client(module) if os.path.exists(params["socket"]) else None
+    return recover_node(client, params["state_dir"], targets, server_state_file=params["server_state_file"],
+                        check_mode=module.check_mode)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=runtime_argument_spec(
-            phase=dict(type="str", choices=["apply", "measure"], default="apply"),
+            phase=dict(type="str", choices=["apply", "measure", "recover"], default="apply"),
+            targets=dict(type="list", elements="dict"),
             state_dir=dict(type="path", required=True),
             target=dict(type="dict"),
             app=dict(type="str"),
@@ -386,8 +434,11 @@ def main():
     try:
         if params["phase"] == "apply" and params["step"] is None and params["undo_step"] is None:
             raise step_node.NodeStepError("one of the following is required: step, undo_step")
-        target = target_of(params)
-        result = measure(module, target) if params["phase"] == "measure" else apply(module, target)
+        if params["phase"] == "recover":
+            result = recover(module)
+        else:
+            target = target_of(params)
+            result = measure(module, target) if params["phase"] == "measure" else apply(module, target)
     except (CloudshiftError, ValueError) as exc:
         requested = params["step"] if params["undo_step"] is None else "undo %s" % params["undo_step"]
         app = (params["target"] or {}).get("app", params["app"])

@@ -35,11 +35,13 @@ options:
       - V(step-undone) (0.5.0) is a step that did not reach every node of the fleet, taken back on the nodes that
         took it (O(from_step) is the step taken back, O(to_step) where the nodes are again); V(reconcile) (0.5.0) is
         a node's live weights, server states or maps put back to the recorded state; V(lock-broken) (0.5.0) is a
-        stale lock broken with C(break_lock).
+        stale lock broken with C(break_lock); V(recovered) (0.7.0) is a change a stopped run left unfinished on a
+        node, finished or undone by the next run that took the lock (O(from_step) the step cut off, O(to_step) where
+        the node is now).
     type: str
     required: true
     choices: [step, rollback, verdict, ramp-start, ramp-rollback, ramp-done, ramp-stopped, dns, dns-rollback, step-undone,
-              reconcile, lock-broken]
+              reconcile, lock-broken, recovered]
   by:
     description: Who asked for it.
     type: str

@@ -30,7 +30,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shado
     change_command, read_live, sync_file)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import (
     CLOUD, ONPREM, SplitError, apply_split, backend_servers, plan_weights, shares, side_of)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import StateError, load_app_state
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
+    StateError, load_app_state, pending_entries)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
 
 # Admin states only the runtime API sets (a person, or a tool): the ones a reconcile clears.
@@ -77,6 +78,15 @@ def recorded_states(state_dir, apps):
         except StateError as exc:
             damaged[app["name"]] = str(exc)
     return states, damaged
+
+
+def pending_line(app, route, change):
+    """The drift line of a change a stopped run left unfinished (pure)."""
+    label = app if route is None else "%s route %s" % (app, route)
+    what = "the undo of step" if change["kind"] == "undo" else "step"
+    return ("%s: %s %s -> %s (by %s since %s) was cut off before this node was read back at it; the next run that "
+            "takes the app's lock (migrate.yml, site.yml, status.yml -e reconcile=true) finishes or undoes it"
+            % (label, what, change.get("from"), change["to"], change.get("by") or "someone", change.get("since") or "?"))
 
 
 def backend_drift(target, step, servers):
@@ -291,6 +301,8 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
         drift.extend(row["problems"])
     shadow_rows = shadow_drift(client, state_dir, shadow_map, readable, reconcile, check_mode, now) if shadow_map else []
     drift.extend("app %s: %s" % (name, damaged[name]) for name in sorted(damaged))
+    drift.extend(pending_line(app["name"], route, change) for app in readable
+                 for route, change in pending_entries(states.get(app["name"])))
     drift.extend(row["problem"] for row in shadow_rows if row["drift"])
     changed = bool(reconcile and (any(entry["reconciled"] for entry in backends) or any(row["changed"] for row in map_rows)
                                   or any(row["changed"] for row in shadow_rows)))

@@ -14,6 +14,13 @@ Layout (documented in docs/app-model.md):
 reached some nodes of a fleet but not all can be taken back exactly (undo_step), leaving `rollback`
 pointing where it pointed before; it is dropped once used.
 
+`pending` is the intent of a change that needs a reload (a step reaching or leaving 100, or its undo), written
+with the step before the first change and dropped once the running HAProxy is read back at that step:
+    "pending": {"kind": "step", "from": 25, "to": 100, "since": "...", "by": "alice"}
+A record still holding it was cut off (kill -9, Ctrl-C, a crash): the next run that takes the app's lock finishes or
+undoes it (haproxy/recovery.py). kind `step` is undone unless the node already runs it; `undo` and `recover` are
+finished.
+
 Files are replaced atomically (write to a temporary file in the same directory, fsync, rename),
 so a reader never sees half a file and a crash leaves the previous state.
 """
@@ -69,7 +76,9 @@ def _step_problem(entry, key, where):
     return None
 
 
-ENTRY_FIELDS = ("step", "previous_step", "updated_at", "undo", "history")
+ENTRY_FIELDS = ("step", "previous_step", "updated_at", "undo", "history", "pending")
+PENDING_KINDS = ("step", "undo", "recover")
+PENDING_FIELDS = ("kind", "from", "to", "since", "by")
 RECORD_FIELDS = ("app", "format", "routes") + ENTRY_FIELDS
 
 
@@ -109,8 +118,32 @@ def _entry_problem(entry, where, fields=ENTRY_FIELDS):
             problem = _step_problem(undo, key, where + "undo.")
             if problem:
                 return problem
+    if "pending" in entry:
+        problem = _pending_problem(entry["pending"], where + "pending.")
+        if problem:
+            return problem
     if "history" in entry:
         return _history_problem(entry["history"], where)
+    return None
+
+
+def _pending_problem(pending, where):
+    if not isinstance(pending, dict):
+        return "%s is %s, not an object" % (where.rstrip("."), json.dumps(pending))
+    unknown = sorted(key for key in pending if key not in PENDING_FIELDS)
+    if unknown:
+        return "%s%s is not a field of a pending change (fields: %s)" % (where, unknown[0], ", ".join(PENDING_FIELDS))
+    if pending.get("kind") not in PENDING_KINDS:
+        return "%skind is %s, not one of %s" % (where, json.dumps(pending.get("kind")), ", ".join(PENDING_KINDS))
+    if pending.get("to") is None:
+        return "%sto is missing" % where
+    for key in ("from", "to"):
+        problem = _step_problem(pending, key, where)
+        if problem:
+            return problem
+    for key in ("since", "by"):
+        if pending.get(key) is not None and not isinstance(pending[key], str):
+            return "%s%s is %s, not a string" % (where, key, json.dumps(pending[key]))
     return None
 
 
@@ -170,6 +203,7 @@ def with_step(state, app, step, route=None, by=None, note=None, at=None):
         entry["undo"] = {"step": entry.get("step"), "previous_step": entry.get("previous_step")}
         entry["previous_step"] = entry.get("step")
     entry["step"] = step
+    entry.pop("pending", None)  # a new step supersedes any intent: the caller records its own
     _record(entry, step, at, by, note)
     return data
 
@@ -209,11 +243,42 @@ def without_step(state, app, undone_step, route=None, by=None, note=None, at=Non
         validate_name(route, "route")
     entry = _entry(data, route)
     del entry["undo"]
+    entry.pop("pending", None)
     for key in ("step", "previous_step"):
         entry[key] = undo.get(key)  # null: not recorded (the app's initial_step applies)
     text = "step %s undone" % undone_step
     _record(entry, undo.get("step"), at or now_iso(), by, "%s: %s" % (text, note) if note else text)
     return data
+
+
+def pending_change(state, route=None):
+    """The intent of a change cut off before the node was read back at it ({"kind", "from", "to"...}), or None."""
+    if state is None:
+        return None
+    entry = state if route is None else state.get("routes", {}).get(route, {})
+    return entry.get("pending")
+
+
+def with_pending(state, app, route, pending):
+    """A new state dict whose app (or route) entry holds pending, or none when pending is None (pure)."""
+    data = json.loads(json.dumps(state)) if state else {"app": app, "format": STATE_FORMAT}
+    entry = _entry(data, route)
+    if pending is None:
+        entry.pop("pending", None)
+    else:
+        entry["pending"] = dict((key, value) for key, value in pending.items() if value is not None or key == "from")
+    return data
+
+
+def pending_entries(state):
+    """[(route or None, pending)] of every entry of a record with a change cut off (pure)."""
+    if state is None:
+        return []
+    found = [(None, state["pending"])] if state.get("pending") else []
+    for route in sorted(state.get("routes") or {}):
+        if (state["routes"][route] or {}).get("pending"):
+            found.append((route, state["routes"][route]["pending"]))
+    return found
 
 
 def write_app_state(state_dir, app, data, mode=0o640):

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
@@ -22,8 +23,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats
     StatsError, save_snapshot, snapshot_path, take_snapshot)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
-    StateError, load_app_state, previous_step, recorded_step, app_state_path, undo_record, with_step, without_step,
-    write_app_state)
+    StateError, load_app_state, now_iso, previous_step, recorded_step, app_state_path, undo_record, with_pending,
+    with_step, without_step, write_app_state)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_name, validate_name
 
 ROLLBACK = "rollback"
@@ -111,6 +112,14 @@ def save_step_snapshot(client, state_dir, backend, ring):
     return None
 
 
+def restore_app_state(state_dir, app, state):
+    """Put a record back as it was before this run wrote it (none: the app had no record)."""
+    if state is not None:
+        write_app_state(state_dir, app, state)
+    elif os.path.exists(app_state_path(state_dir, app)):
+        os.remove(app_state_path(state_dir, app))
+
+
 def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, initial_step=0, by=None,
                note=None, server_state_file=None, check_mode=False, route=None, timings_ring=DEFAULT_RING,
                undo_step=None):
@@ -144,16 +153,31 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         else:
             new_state = without_step(state, app, undo_step, route=route, by=by, note=note)
 
+    state_changes = recorded_step(state, route) != plan["target"] if undo_step is None else new_state is not None
+    reload_required = plan["reaching_100"] or plan["leaving_100"]
+    # A change that needs a reload is not done when this module ends: its intent goes to the state store with the
+    # step, before the first change, and stays until the running HAProxy is read back at the step (recovery.py).
+    intent = reload_required and state_changes and not check_mode
+    if intent:
+        new_state = with_pending(new_state, app, route, {
+            "kind": "step" if undo_step is None else "undo", "from": plan["current"], "to": plan["target"],
+            "since": now_iso(), "by": by})
+        write_app_state(state_dir, app, new_state)
+
     # Leaving 100, the on-prem servers stay backups until the reload: check the backend at 100, change nothing.
     # Unless the running configuration has no backup server (the reload to 100 never happened, as when a step to
     # 100 is taken back after this node's reload failed): then the weights of the target step apply at once.
     leaving_backup = plan["leaving_100"] and onprem_are_backup(client, backend, onprem_servers)
     split_share = 100 if leaving_backup else plan["target"]
-    split = apply_split(client, backend, cloud_servers, onprem_servers, split_share,
-                        check_mode=check_mode or leaving_backup)
+    try:
+        split = apply_split(client, backend, cloud_servers, onprem_servers, split_share,
+                            check_mode=check_mode or leaving_backup)
+    except (CloudshiftError, OSError):
+        if intent:  # nothing was set (HAProxy is gone, the backend is not there): the record is put back as it was
+            restore_app_state(state_dir, app, state)
+        raise
 
-    state_changes = recorded_step(state, route) != plan["target"] if undo_step is None else new_state is not None
-    if state_changes and not check_mode:
+    if state_changes and not check_mode and not intent:
         try:
             write_app_state(state_dir, app, new_state)
         except StateError:
@@ -186,7 +210,8 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
         "recorded": plan["recorded"],
         "previous_step": plan["current"],
         "step": plan["target"],
-        "reload_required": plan["reaching_100"] or plan["leaving_100"],
+        "reload_required": reload_required,
+        "pending": intent,
         "state_file": app_state_path(state_dir, app),
         "snapshot_file": snapshot_path(state_dir, backend),
         "warnings": warnings,
