@@ -48,9 +48,9 @@ def plan_on_node(client, state_dir, target, request=None):
         raise StepError("backend %s has no server named %s on this node (the running configuration is not the "
                         "app model's: run site.yml)" % (target["backend"], ", ".join(missing)))
     # A change a stopped run left unfinished: planned from where the recovery (run next, under the lock) leaves it.
-    pending = ["%s (step %s -> %s, %s)" % (target["app"] if route is None else "%s route %s" % (target["app"], route),
-                                            change.get("from"), change["to"], change["kind"])
-               for route, change in pending_entries(state)]
+    pending = ["%s (step %s -> %s, %s)" % (
+        target["app"] if route is None else "%s route %s" % (target["app"], route),
+        change.get("from"), change["to"], change["kind"]) for route, change in pending_entries(state)]
     state, _action = recovery_view(state, target, onprem_backup_live(servers, target["onprem_servers"]))
     entry = (state or {}) if target["route"] is None else ((state or {}).get("routes") or {}).get(target["route"]) or {}
     if request is None:
