@@ -23,7 +23,7 @@ __metaclass__ = type
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import write_server_state_file
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split, read_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
-    load_app_state, pending_change, recorded_step, with_pending, without_step, write_app_state)
+    StateError, load_app_state, pending_change, recorded_step, with_pending, without_step, write_app_state)
 
 
 def effective_step(state, target):
@@ -76,7 +76,10 @@ def describe(row):
 def recover_target(client, state_dir, target, server_state_file=None, check_mode=False):
     """Finish or undo the pending change of one backend on this node; None when it has none. client None: HAProxy
     is not running on this node (the record is settled, the start loads it)."""
-    state = load_app_state(state_dir, target["app"])
+    try:
+        state = load_app_state(state_dir, target["app"])
+    except StateError:
+        return None  # a damaged record decides nothing: status reports it as that app's drift, a step refuses it
     pending = pending_change(state, target.get("route"))
     if pending is None:
         return None
