@@ -18,7 +18,7 @@ import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import resolve
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import describe_bad_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_label, describe_bad_name
 
 COMPONENT = "cloudshift-migration"
 
@@ -311,7 +311,7 @@ class _Builder(object):
     # alerts of one backend
     def backend_alerts(self, app, backend, route, limits):
         labels = _common_labels(app, backend, route)
-        where = "%s route %s" % (app["name"], route) if route else app["name"]
+        where = backend_label(app["name"], route or None)
         rollback = _step_command(app, route, 0)
         sel = 'app="%s",backend="%s"' % (app["name"], backend)
         cloud_rate = 'sum(cloudshift:http_responses:rate{%s,side="cloud"})' % sel

@@ -19,7 +19,7 @@ import os
 from ansible_collections.cloudshift.migration.plugins.module_utils import audit
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, backend_label, validate_name
 
 SIDES = (("onprem", "on-prem", "#1f77b4"), ("cloud", "cloud", "#e8590c"))
 CHARTS = (
@@ -218,7 +218,7 @@ def render_html(app, records, route=None, title=None, source=None):
         validate_name(route, "route")
     points = figure_points(records, route)
     labels = ["%s @%s" % ("#%d" % (index + 1), point["step"]) for index, point in enumerate(points)]
-    backend = "%s route %s" % (app, route) if route else app
+    backend = backend_label(app, route or None)
     steps = [record for record in records if record.get("action") in STEP_CHANGES
              and record.get("route") == route]
     current = steps[-1]["to"] if steps else None

@@ -12,14 +12,13 @@ __metaclass__ = type
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import stats as stats_model
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import read_backend
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.recovery import (
-    onprem_backup_live, recovery_view)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.recovery import recovery_view
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import onprem_backup_live, read_backend
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import load_app_state, pending_entries
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import (
     StepError, apply_step, parse_step_request, plan_step)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_label, backend_name
 
 WINDOW_STARTS = ("step", "now", "previous")
 
@@ -48,9 +47,8 @@ def plan_on_node(client, state_dir, target, request=None):
         raise StepError("backend %s has no server named %s on this node (the running configuration is not the "
                         "app model's: run site.yml)" % (target["backend"], ", ".join(missing)))
     # A change a stopped run left unfinished: planned from where the recovery (run next, under the lock) leaves it.
-    pending = ["%s (step %s -> %s, %s)" % (
-        target["app"] if route is None else "%s route %s" % (target["app"], route),
-        change.get("from"), change["to"], change["kind"]) for route, change in pending_entries(state)]
+    pending = ["%s (step %s -> %s, %s)" % (backend_label(target["app"], route), change.get("from"), change["to"],
+                                           change["kind"]) for route, change in pending_entries(state)]
     state, _action = recovery_view(state, target, onprem_backup_live(servers, target["onprem_servers"]))
     entry = (state or {}) if target["route"] is None else ((state or {}).get("routes") or {}).get(target["route"]) or {}
     if request is None:

@@ -338,6 +338,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.errors import
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.module_args import (
     exit_with_result, runtime_argument_spec, runtime_client)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.recovery import recover_node
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_label
 
 TARGET_KEYS = ("app", "route", "cloud_servers", "onprem_servers", "initial_step")
 
@@ -357,7 +358,7 @@ def target_of(params):
             raise step_node.NodeStepError("missing required arguments: %s (or give target)" % ", ".join(missing))
         target = dict((key, params[key]) for key in TARGET_KEYS)
     target["backend"] = step_node.backend_of(target)
-    target.setdefault("label", target["app"] if target["route"] is None else "%s route %s" % (target["app"], target["route"]))
+    target.setdefault("label", backend_label(target["app"], target["route"]))
     return target
 
 

@@ -116,7 +116,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
     StateError, app_state_path, load_app_state, previous_step, recorded_step, with_step, write_app_state)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
-    ValidationError, validate_name)
+    ValidationError, backend_label, validate_name)
 
 
 def _entry(state, route):
@@ -171,7 +171,7 @@ def run(module):
 
     new_state = with_step(state, params["app"], params["step"], route=params["route"],
                           by=params["by"], note=params["note"])
-    label = params["app"] if params["route"] is None else "%s route %s" % (params["app"], params["route"])
+    label = backend_label(params["app"], params["route"])
     diff = dict(before_header=path, after_header=path,
                 before="%s: step %s\n" % (label, recorded_step(state, params["route"])),
                 after="%s: step %s\n" % (label, params["step"]))

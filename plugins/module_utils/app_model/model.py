@@ -26,6 +26,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.errors import
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import routes as route_model
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import cfg_word as shadow_cfg_word
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import settings as shadow_settings
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_label
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.weights import split_weights
 
 CLOUD = "cloud"
@@ -154,7 +155,7 @@ def resolve_backend(app, route, recorded_state, settings):
         "name": app["name"] if route is None else route_model.route_backend(app["name"], route_name),
         "app": app["name"],
         "route": route_name,
-        "label": app["name"] if route is None else "%s route %s" % (app["name"], route_name),
+        "label": backend_label(app["name"], route_name),
         "host": app.get("host"),
         "step": step,
         "step_source": source,

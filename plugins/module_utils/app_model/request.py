@@ -20,6 +20,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.mod
     AppModelError, app_settings, find_app, target_backend)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import routes as route_model
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import schedule_problems
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_label
 from ansible_collections.cloudshift.migration.plugins.module_utils.ramp import default_max_checks, ramp_problems
 
 STEP_WORDS = ("rollback", "dns", "dns-rollback", "status")
@@ -208,7 +209,7 @@ def ramp_request(request, apps, fleet, settings=None):
     lock = check_lock_options(request, fleet, problems)
     problems.raise_if_any()
     if ramp_issues:
-        label = request.get("app") if route is None else "%s route %s" % (request.get("app"), route)
+        label = backend_label(request.get("app"), route)
         raise AppModelError("ramp of %s refused: %s" % (label, "; ".join(ramp_issues + problems.items)))
     steps = [as_int(step) for step in steps]
     checks_per_step = as_int(request.get("checks_per_step", 1))

@@ -28,11 +28,12 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shado
     effective_percent, read_store, settings)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow_service import (
     change_command, read_live, sync_file)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.recovery import cut_off
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import (
     CLOUD, ONPREM, SplitError, apply_split, backend_servers, plan_weights, shares, side_of)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
     StateError, load_app_state, pending_entries)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_label, validate_name
 
 # Admin states only the runtime API sets (a person, or a tool): the ones a reconcile clears.
 HAND_SET_ADMIN_STATES = ("forced maintenance", "forced drain")
@@ -82,11 +83,8 @@ def recorded_states(state_dir, apps):
 
 def pending_line(app, route, change):
     """The drift line of a change a stopped run left unfinished (pure)."""
-    label = app if route is None else "%s route %s" % (app, route)
-    what = "the undo of step" if change["kind"] == "undo" else "step"
-    return ("%s: %s %s -> %s (by %s since %s) was cut off before this node was read back at it; the next run that "
-            "takes the app's lock (migrate.yml, site.yml, status.yml -e reconcile=true) finishes or undoes it"
-            % (label, what, change.get("from"), change["to"], change.get("by") or "someone", change.get("since") or "?"))
+    return ("%s; the next run that takes the app's lock (migrate.yml, site.yml, status.yml -e reconcile=true) finishes "
+            "or undoes it" % cut_off(backend_label(app, route), change))
 
 
 def backend_drift(target, step, servers):

@@ -20,10 +20,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import write_server_state_file
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split, read_backend
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import (
+    apply_split, onprem_backup_live, read_backend)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
     StateError, load_app_state, pending_change, recorded_step, with_pending, without_step, write_app_state)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step import save_runtime_weights
 
 
 def effective_step(state, target):
@@ -34,10 +35,6 @@ def effective_step(state, target):
 def backup_matches(backup_live, step):
     """Whether the running configuration's backup flag is the one step wants (on-prem backup at 100 only)."""
     return backup_live == (step == 100)
-
-
-def onprem_backup_live(servers, onprem_servers):
-    return any(servers[name]["backup"] for name in onprem_servers if name in servers)
 
 
 def recovery_view(state, target, backup_live):
@@ -58,13 +55,18 @@ def recovery_view(state, target, backup_live):
         "finished"
 
 
+def cut_off(label, change):
+    """What a record's pending change says happened, for status and for the recovery's line (pure)."""
+    origin = " (by %s since %s)" % (change.get("by") or "someone", change.get("since") or "an unknown time")
+    if change["kind"] == "recover":
+        return "%s: the recovery of a cut-off step%s had not finished" % (label, origin)
+    return "%s: %s %s -> %s%s was cut off before this node was read back at it" % (
+        label, "the undo of step" if change["kind"] == "undo" else "step", change.get("from"), change["to"], origin)
+
+
 def describe(row):
     """One line for an operator (pure)."""
-    origin = " (by %s since %s)" % (row.get("by") or "someone", row.get("since") or "an unknown time")
-    start = "%s: %s %s -> %s%s was cut off before this node was read back at it" % (
-        row["label"], "the undo of step" if row["kind"] == "undo" else "step", row["from"], row["to"], origin)
-    if row["kind"] == "recover":
-        start = "%s: the recovery of a cut-off step%s had not finished" % (row["label"], origin)
+    start = cut_off(row["label"], row)
     outcome = "undone, back at step %s" % row["step"] if row["action"] == "undone" else "finished at step %s" % row["step"]
     if row.get("reload_required"):
         outcome += " (its backup flag needs the configuration rendered and a reload: done next)"
@@ -103,7 +105,7 @@ def recover_target(client, state_dir, target, server_state_file=None, check_mode
             split = apply_split(client, backend, target["cloud_servers"], target["onprem_servers"], step)
             row["weights"] = split["weights_after"]
             if split["changed"] and server_state_file:
-                write_server_state_file(client.run(["show servers state"])[0], server_state_file)
+                save_runtime_weights(client, server_state_file)
         write_app_state(state_dir, target["app"], with_pending(view, target["app"], target.get("route"), None))
     row["line"] = describe(row)
     return row

@@ -206,6 +206,11 @@ def unlisted_active_servers(servers, cloud_servers, onprem_servers):
             if name not in listed and not view["backup"] and view["weight"]]
 
 
+def onprem_backup_live(servers, onprem_servers):
+    """Whether the running configuration has the on-prem servers as backup (step 100's reload done; pure)."""
+    return any(servers[name]["backup"] for name in onprem_servers if name in servers)
+
+
 def read_backend(client, backend, require_admin=False):
     return backend_servers(client.read_backends([backend], require_admin=require_admin)[backend])
 

@@ -281,6 +281,14 @@ def pending_entries(state):
     return found
 
 
+def restore_app_state(state_dir, app, state):
+    """Put a record back as it was before this run wrote it (none: the app had no record)."""
+    if state is not None:
+        write_app_state(state_dir, app, state)
+    elif os.path.exists(app_state_path(state_dir, app)):
+        os.remove(app_state_path(state_dir, app))
+
+
 def write_app_state(state_dir, app, data, mode=0o640):
     """Atomically replace the state file of an app."""
     try:

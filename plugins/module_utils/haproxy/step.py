@@ -12,20 +12,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import write_server_state_file
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import apply_split, read_backend
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.split import (
+    apply_split, onprem_backup_live, read_backend)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats import (
     StatsError, save_snapshot, snapshot_path, take_snapshot)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.timings import DEFAULT_RING
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
-    StateError, load_app_state, now_iso, previous_step, recorded_step, app_state_path, undo_record, with_pending,
-    with_step, without_step, write_app_state)
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_name, validate_name
+    StateError, load_app_state, now_iso, previous_step, recorded_step, restore_app_state, app_state_path, undo_record,
+    with_pending, with_step, without_step, write_app_state)
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
+    backend_label, backend_name, validate_name)
 
 ROLLBACK = "rollback"
 STEP_PATTERN = re.compile(r"\A(?:rollback|[0-9]{1,3})\Z")
@@ -54,7 +55,7 @@ def plan_step(state, app, request, initial_step, route=None):
         target = previous_step(state, route)
         if target is None:
             raise StepError("cannot roll back %s: no previous step is recorded (current step %s)"
-                            % (app if route is None else "%s route %s" % (app, route), current))
+                            % (backend_label(app, route), current))
     else:
         target = request
     return {
@@ -90,8 +91,7 @@ def parse_undo_step(value):
 
 def onprem_are_backup(client, backend, onprem_servers):
     """Whether the running configuration has the backend's on-prem servers as backup (step 100's reload done)."""
-    servers = read_backend(client, backend)
-    return any(servers[name]["backup"] for name in onprem_servers if name in servers)
+    return onprem_backup_live(read_backend(client, backend), onprem_servers)
 
 
 def save_runtime_weights(client, path):
@@ -112,14 +112,6 @@ def save_step_snapshot(client, state_dir, backend, ring):
     return None
 
 
-def restore_app_state(state_dir, app, state):
-    """Put a record back as it was before this run wrote it (none: the app had no record)."""
-    if state is not None:
-        write_app_state(state_dir, app, state)
-    elif os.path.exists(app_state_path(state_dir, app)):
-        os.remove(app_state_path(state_dir, app))
-
-
 def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, initial_step=0, by=None,
                note=None, server_state_file=None, check_mode=False, route=None, timings_ring=DEFAULT_RING,
                undo_step=None):
@@ -131,7 +123,7 @@ def apply_step(client, state_dir, app, cloud_servers, onprem_servers, request, i
     """
     validate_name(app, "app")
     backend = app if route is None else backend_name(app, route)
-    label = app if route is None else "%s route %s" % (app, route)
+    label = backend_label(app, route)
     if (request is None) == (undo_step is None):
         raise StepError("give either a step or undo_step for %s, not %s" % (label, "both" if request is not None else "neither"))
     request = parse_step_request(request) if undo_step is None else None

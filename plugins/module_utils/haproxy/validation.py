@@ -68,3 +68,8 @@ def backend_name(app, route=None):
         return app
     validate_name(route, "route")
     return validate_name(app + BACKEND_SEPARATOR + route, "route backend")
+
+
+def backend_label(app, route=None):
+    """How messages name an app or one of its routes (`<app> route <route>`); the one place it is built."""
+    return app if route is None else "%s route %s" % (app, route)
