@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -82,16 +83,26 @@ class LocalEnv:
         self.config_file = os.path.join(self.run_dir, "haproxy", "etc", "haproxy.cfg")
         self.shadow_map = os.path.join(self.run_dir, "haproxy", "etc", "shadow.map")
 
-    def playbook(self, name, *extra, check=True):
+    def run_env(self, hooks=None):
+        """The environment of a run; hooks puts faults at named tasks (callback_plugins/cloudshift_test_hooks.py)."""
+        if not hooks:
+            return self.env
+        return dict(self.env, CLOUDSHIFT_TEST_HOOKS=json.dumps(hooks),
+                    ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "tests", "integration", "callback_plugins"),
+                    ANSIBLE_CALLBACKS_ENABLED="cloudshift_test_hooks")
+
+    def playbook(self, name, *extra, check=True, hooks=None):
         command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name)] + list(extra)
-        completed = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=600, check=False)
+        completed = subprocess.run(command, cwd=ROOT, env=self.run_env(hooks), capture_output=True, text=True,
+                                   timeout=600, check=False)
         run = PlaybookRun(completed)
         if check and run.returncode:
             raise AssertionError("%s failed:\n%r" % (" ".join(command), run))
         return run
 
-    def migrate(self, app, step, *extra, check=True):
-        return self.playbook("migrate.yml", "-e", "app=%s" % app, "-e", "step=%s" % step, *extra, check=check)
+    def migrate(self, app, step, *extra, check=True, hooks=None):
+        return self.playbook("migrate.yml", "-e", "app=%s" % app, "-e", "step=%s" % step, *extra, check=check,
+                             hooks=hooks)
 
     def shadow(self, app, check=False, diff=False, **args):
         """cloudshift.migration.haproxy_shadow on this environment's node, for app."""
@@ -231,14 +242,14 @@ class FleetEnv(LocalEnv):
         self.config_file = os.path.join(self.node_dir(node), "etc", "haproxy.cfg")
         return self
 
-    def playbook(self, name, *extra, check=True):
-        return super().playbook(name, "-i", self.inventory, *extra, check=check)
+    def playbook(self, name, *extra, check=True, hooks=None):
+        return super().playbook(name, "-i", self.inventory, *extra, check=check, hooks=hooks)
 
-    def playbook_process(self, name, *extra):
+    def playbook_process(self, name, *extra, hooks=None):
         """ansible-playbook started in the background (two runs at once), in its own process group so that a test
         can freeze the whole run (SIGSTOP to the group) at a chosen point; the caller waits for it."""
         command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name), "-i", self.inventory]
-        return subprocess.Popen(command + list(extra), cwd=ROOT, env=dict(self.env, PYTHONUNBUFFERED="1"),
+        return subprocess.Popen(command + list(extra), cwd=ROOT, env=dict(self.run_env(hooks), PYTHONUNBUFFERED="1"),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
     def node_weights(self, node, backend="application-01"):
@@ -256,17 +267,14 @@ class FleetEnv(LocalEnv):
         with open(os.path.join(self.node_dir(node), "run", "haproxy.pid")) as handle:
             return int(handle.read().split()[0])
 
+    def fault_command(self, action, node, *args):
+        """The argv of one node_fault.py action on node (for a run's hook, or run here)."""
+        return [sys.executable, os.path.join(ROOT, "tests", "integration", "node_fault.py"), action,
+                self.node_dir(node)] + list(args)
+
     def kill_node(self, node):
         """SIGKILL the node's master and workers: the node is gone, mid-whatever."""
-        import signal
-        master = self.master_pid(node)
-        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True,
-                                  check=False).stdout.split()
-        for pid in [master] + [int(child) for child in children]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        subprocess.run(self.fault_command("kill", node), check=True)
 
     def down(self):
         subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/stop.yml", "-i", self.inventory],

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
@@ -25,6 +24,8 @@ HOST = "application-01.6play.fr"
 CLOUD = "aws-prod-Kubernetes-application-01"
 ONPREM = "onprem-prod-front-application-01"
 NODES = ("node-a", "node-b", "node-c")
+BACKEND_SERVER = "%s/%s" % (APP, CLOUD)  # what node_fault.py level probes
+APPLY_TASK = "Move the backend to the decided step"  # apply.yml: where a node takes the step
 
 
 @pytest.fixture(scope="module")
@@ -86,72 +87,6 @@ def signal_group(process, signum):
         pass
 
 
-class OutputWatcher(threading.Thread):
-    """Reads a run's output as it comes, and says when a given line has appeared (the run is never waited on by
-    time: a test acts on what the run reports)."""
-
-    def __init__(self, process, needle):
-        super(OutputWatcher, self).__init__(daemon=True)
-        self.process, self.needle = process, needle
-        self.seen = threading.Event()
-        self.lines = []
-
-    def run(self):
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if self.needle in line:
-                self.seen.set()
-
-    def output(self):
-        self.join(timeout=300)
-        return "".join(self.lines)
-
-
-def migrate_killing(fleet, step, victim, *extra, restart_on_retry=False, attempts=3):
-    """migrate.yml with one fork (the nodes are changed one after the other, in inventory order), SIGKILLing the
-    victim's HAProxy as soon as node-a has recorded the step: node-a has taken it, the victim has not yet.
-
-    The whole run is frozen (SIGSTOP to its process group) the moment node-a's state store shows the step, the
-    victim is checked untouched (step and live weights), killed, and the run resumed. On a loaded machine the run
-    can outpace the watcher and reach the victim first: that attempt proves nothing, so it is put back and tried
-    again, at most `attempts` times. With restart_on_retry, the victim's HAProxy is started again once the run says
-    it retries the victim (on_node_failure=complete), not after a delay the run may or may not have outlasted."""
-    for _attempt in range(attempts):
-        before = fleet.node_step("node-a")
-        victim_weights = fleet.node_weights(victim)
-        process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=%s" % step, "-f", "1",
-                                         *extra)
-        watcher = OutputWatcher(process, "FAILED - RETRYING: [%s]" % victim)
-        watcher.start()
-        deadline = time.time() + 120
-        while fleet.node_step("node-a") == before and process.poll() is None and time.time() < deadline:
-            time.sleep(0.005)
-        signal_group(process, signal.SIGSTOP)
-        try:
-            assert fleet.node_step("node-a") == step, "node-a never took step %s" % step
-            untouched = fleet.node_step(victim) == before and fleet.node_weights(victim) == victim_weights
-            if untouched:
-                fleet.kill_node(victim)
-        finally:
-            signal_group(process, signal.SIGCONT)
-        if not untouched:
-            process.wait(timeout=300)
-            watcher.output()
-            fleet.migrate(APP, before)
-            continue
-        if restart_on_retry:
-            assert watcher.seen.wait(timeout=120), "the run never retried %s:\n%s" % (victim, "".join(watcher.lines)[-4000:])
-            node_dir = fleet.node_dir(victim)
-            subprocess.run(["haproxy", "-W", "-D", "-f", os.path.join(node_dir, "etc", "haproxy.cfg"),
-                            "-f", os.path.join(node_dir, "etc", "stats-page.cfg"), "-p",
-                            os.path.join(node_dir, "run", "haproxy.pid"), "-S",
-                            os.path.join(node_dir, "run", "master.sock") + ",mode,600"], check=True,
-                           capture_output=True)
-        process.wait(timeout=300)
-        return process.returncode, watcher.output()
-    pytest.fail("in %d attempts the run reached %s before the watcher saw node-a take step %s" % (attempts, victim, step))
-
-
 def test_a_step_reaches_every_node(fleet):
     run = fleet.migrate(APP, 25)
     assert weights_everywhere(fleet) == {node: split(25) for node in NODES}
@@ -175,7 +110,10 @@ def test_a_node_killed_mid_step_leaves_the_fleet_consistent_and_is_named(fleet):
     fleet.migrate(APP, 10)
     fleet.migrate(APP, 20)
     audit_length = len(audit(fleet))
-    rc, output = migrate_killing(fleet, 60, "node-c")
+    # As the apply starts, before it reaches any node: node-a and node-b take the step, node-c is gone.
+    run = fleet.migrate(APP, 60, hooks=[{"event": "task_start", "task": APPLY_TASK,
+                                         "run": fleet.fault_command("kill", "node-c")}], check=False)
+    rc, output = run.returncode, run.output
     try:
         assert rc != 0
         assert "step 60 of application-01 did not reach every node: node-c failed." in output, output[-5000:]
@@ -202,10 +140,24 @@ def test_a_node_killed_mid_step_leaves_the_fleet_consistent_and_is_named(fleet):
 
 
 def test_on_node_failure_complete_retries_the_node_until_it_takes_the_step(fleet):
+    """Issue 18 #14, deterministic: as the apply task starts (before it reaches any node), node-c's admin socket
+    drops to level operator, so HAProxy refuses node-c's weights with "Permission denied" on every attempt; the
+    first retry of node-c puts level admin back. node-a and node-b take the step meanwhile; node-c must too."""
     fleet.migrate(APP, 30)
-    rc, output = migrate_killing(fleet, 45, "node-c", "-e", "on_node_failure=complete", restart_on_retry=True)
-    assert rc == 0, output[-5000:]
-    assert "FAILED - RETRYING: [node-c]" in output
+    hooks = [{"event": "task_start", "task": APPLY_TASK,
+              "run": fleet.fault_command("level", "node-c", "operator", BACKEND_SERVER)},
+             {"event": "retry", "task": APPLY_TASK, "host": "node-c",
+              "run": fleet.fault_command("level", "node-c", "admin", BACKEND_SERVER)}]
+    try:
+        run = fleet.migrate(APP, 45, "-e", "on_node_failure=complete", "-e", "migration_fleet_retries=20",
+                            "-e", "migration_fleet_retry_delay=1", hooks=hooks, check=False)
+    finally:
+        with open(os.path.join(fleet.node_dir("node-c"), "etc", "haproxy.cfg")) as handle:
+            if " level operator " in handle.read():
+                subprocess.run(fleet.fault_command("level", "node-c", "admin", BACKEND_SERVER), check=True)
+    assert run.returncode == 0, run
+    assert "FAILED - RETRYING: [node-c]" in run.output
+    assert "FAILED - RETRYING: [node-a]" not in run.output and "FAILED - RETRYING: [node-b]" not in run.output
     assert weights_everywhere(fleet) == {node: split(45) for node in NODES}
     assert [fleet.node_step(node) for node in NODES] == [45, 45, 45]
 
