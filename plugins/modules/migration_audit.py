@@ -35,7 +35,8 @@ options:
       - V(step-undone) (0.5.0) is a step that did not reach every node of the fleet, taken back on the nodes that
         took it (O(from_step) is the step taken back, O(to_step) where the nodes are again); V(reconcile) (0.5.0) is
         a node's live weights, server states or maps put back to the recorded state; V(lock-broken) (0.5.0) is a
-        stale lock broken with C(break_lock); V(recovered) (0.7.0) is a change a stopped run left unfinished on a
+        stale lock broken with C(break_lock), or (0.7.0) the lock of a killed run taken over by the next run;
+        V(recovered) (0.7.0) is a change a stopped run left unfinished on a
         node, finished or undone by the next run that took the lock (O(from_step) the step cut off, O(to_step) where
         the node is now).
     type: str

@@ -6,7 +6,9 @@ it is known here.
 
 The run's identity is the ansible-playbook process (the action's worker's parent), its controller and boot, so
 every task of one run, on every node, carries the same run_id. A conflicting lock taken on this controller is
-stale when its process is gone; with break_stale the module is run again to break exactly those stale locks.
+stale when its process is gone, and then its holder is provably dead: the module is run again to take exactly
+those locks over, and the run says so. A lock that is stale only because its lease ran out (its holder may be a
+live run on another controller that cannot renew it) is broken only with break_stale.
 Used by the action plugins of migration_lock and haproxy_step (whose measure phase takes the lock on the lock
 node in the same module run).
 """
@@ -73,15 +75,25 @@ def mark_conflicts(conflicts, identity):
     now = datetime.datetime.now(datetime.timezone.utc)
     for conflict in conflicts:
         lock = conflict.get("lock") or {}
-        if conflict.get("expired"):
+        # The lease is judged by the node's clock (the module); the process only on its own controller.
+        lock_without_lease = dict(lock, expires=None)
+        holder_gone, gone_reason = staleness(lock_without_lease, identity, now, process_alive)
+        if holder_gone:
+            stale, reason = True, gone_reason
+        elif conflict.get("expired"):
             stale, reason = True, "its lease ran out at %s without being renewed" % lock.get("expires")
         else:
-            # The lease is judged by the node's clock (the module); the process only on its own controller.
-            lock_without_lease = dict(lock, expires=None)
-            stale, reason = staleness(lock_without_lease, identity, now, process_alive)
+            stale, reason = False, None
         conflict["stale"] = stale
+        conflict["holder_gone"] = holder_gone
         conflict["reason"] = reason
     return conflicts
+
+
+def take_over_notes(conflicts, node):
+    """What a run says when it takes over the locks of dead holders (one per lock, for the warnings and the audit)."""
+    return dict((conflict["lock"].get("run_id"), "took over the lock of %s on %s: %s, %s" % (
+        conflict["name"], node, conflict["description"], conflict["reason"])) for conflict in conflicts)
 
 
 def execute_locked(execute, request, node, identity=None):
@@ -99,7 +111,10 @@ def execute_locked(execute, request, node, identity=None):
     if result.get("failed") and not conflicts:
         return result
     break_stale = bool(request.get("break_stale"))
-    if conflicts and break_stale and all(conflict["stale"] for conflict in conflicts):
+    taken_over = {}
+    if conflicts and all(conflict["stale"] for conflict in conflicts) and (
+            break_stale or all(conflict["holder_gone"] for conflict in conflicts)):
+        taken_over = take_over_notes([conflict for conflict in conflicts if conflict["holder_gone"]], node)
         request["break_run_ids"] = [conflict["lock"].get("run_id") for conflict in conflicts]
         result = execute(request)
         conflicts = mark_conflicts(result.get("conflicts") or [], identity)
@@ -110,19 +125,24 @@ def execute_locked(execute, request, node, identity=None):
         result["failed"] = True
         result["msg"] = conflict_message(node, conflicts, break_stale)
     broken = (result.get("lock") or result).get("broken") or []
+    warnings = [taken_over[lock.get("run_id")] for lock in broken if lock.get("run_id") in taken_over]
     if broken and controller["audit_dir"]:
-        result.setdefault("warnings", []).extend(
-            record_broken(controller["audit_dir"], broken, node, controller["nodes"] or [node], request.get("by")))
+        warnings.extend(record_broken(controller["audit_dir"], broken, node, controller["nodes"] or [node],
+                                      request.get("by"), taken_over))
+    if warnings:
+        result.setdefault("warnings", []).extend(warnings)
     return result
 
 
-def record_broken(audit_dir, broken, node, nodes, by=None):
-    """One lock-broken line in each app's audit log for every stale lock this run broke on node (the lock node)."""
+def record_broken(audit_dir, broken, node, nodes, by=None, taken_over=None):
+    """One lock-broken line in each app's audit log for every stale lock this run broke (break_lock=true) or took
+    over (its holder gone) on node (the lock node)."""
     from ansible_collections.cloudshift.migration.plugins.module_utils import audit
     warnings = []
     for lock in broken or []:
-        note = ("stale lock of %s broken on %s (break_lock=true): it was held by %s on %s (pid %s, %s) since %s" % (
-            lock.get("name"), node, lock.get("by") or "someone", lock.get("controller") or "?",
+        how = "taken over, its holder is gone" if lock.get("run_id") in (taken_over or {}) else "break_lock=true"
+        note = ("stale lock of %s broken on %s (%s): it was held by %s on %s (pid %s, %s) since %s" % (
+            lock.get("name"), node, how, lock.get("by") or "someone", lock.get("controller") or "?",
             lock.get("pid") if lock.get("pid") is not None else "?", lock.get("purpose") or "", lock.get("since") or "?"))
         try:
             audit.append_record(audit_dir, audit.build_record(lock.get("name"), "lock-broken", by=by, note=note,

@@ -415,7 +415,10 @@ def test_a_step_stops_at_once_while_site_yml_holds_the_locks(fleet):
     assert locks_left(fleet) == []
 
 
-def test_a_stale_lock_is_detected_and_broken_only_with_break_lock(fleet):
+def test_a_killed_runs_lock_is_taken_over_and_an_expired_one_broken_only_with_break_lock(fleet):
+    """Issue 18 #3: a run killed on this controller leaves its lock, and its process is gone: the next run takes it
+    over by itself and says so. A lock from another controller whose lease ran out may belong to a live run that
+    cannot reach the node: it is broken only with -e break_lock=true."""
     fleet.migrate(APP, 30)
     process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, "-e", "step=36", "-e", "gate_window=60")
     lock_file = os.path.join(fleet.node_dir("node-a"), "state", "locks", APP + ".lock")  # the lock node
@@ -425,16 +428,29 @@ def test_a_stale_lock_is_detected_and_broken_only_with_break_lock(fleet):
     assert os.path.exists(lock_file)
     process.send_signal(signal.SIGKILL)  # the holder is gone, its lock stays
     process.wait()
-    time.sleep(0.5)
-    refused = fleet.migrate(APP, 38, check=False)
-    assert refused.returncode != 0
-    assert "the lock is STALE (its process %d on" % process.pid in refused.output, refused
-    assert "rerun with -e break_lock=true to break it" in refused.output
-    assert [fleet.node_step(node) for node in NODES] == [30] * 3
-    fleet.migrate(APP, 38, "-e", "break_lock=true")
+    assert os.path.exists(lock_file)
+    taken = fleet.migrate(APP, 38)
+    assert "took over the lock of %s on node-a: held by" % APP in taken.output, taken
+    assert "its process %d on" % process.pid in taken.output and " is gone" in taken.output
     assert [fleet.node_step(node) for node in NODES] == [38] * 3
     broken = [record for record in audit(fleet) if record["action"] == "lock-broken"]
-    assert broken and "pid %d" % process.pid in broken[-1]["note"]
+    assert broken and "pid %d" % process.pid in broken[-1]["note"] and "taken over" in broken[-1]["note"]
+    assert locks_left(fleet) == []
+
+    with open(lock_file, "w") as handle:
+        json.dump({"name": APP, "run_id": "ctl-elsewhere:0badc0de:4242:1", "by": "bob", "controller": "ctl-elsewhere",
+                   "boot_id": "0badc0de", "pid": 4242, "pid_start": "1", "purpose": "ramp.yml app=%s" % APP,
+                   "since": "2026-01-01T00:00:00+00:00", "expires": "2026-01-01T00:15:00+00:00"}, handle)
+    refused = fleet.migrate(APP, 40, check=False)
+    assert refused.returncode != 0
+    assert "held by bob on ctl-elsewhere" in refused.output, refused
+    assert "the lock is STALE (its lease ran out at 2026-01-01T00:15:00+00:00" in refused.output
+    assert "rerun with -e break_lock=true to break it" in refused.output
+    assert [fleet.node_step(node) for node in NODES] == [38] * 3
+    fleet.migrate(APP, 40, "-e", "break_lock=true")
+    assert [fleet.node_step(node) for node in NODES] == [40] * 3
+    broken = [record for record in audit(fleet) if record["action"] == "lock-broken"]
+    assert "ctl-elsewhere" in broken[-1]["note"] and "break_lock=true" in broken[-1]["note"]
     assert locks_left(fleet) == []
 
 

@@ -132,6 +132,43 @@ def test_an_expired_lock_is_broken_only_when_asked():
         run_lock.execute_locked(execute, {"names": ["a"], "run_id": "forged"}, "node-a", identity)
 
 
+def test_the_lock_of_a_dead_run_on_this_controller_is_taken_over_without_being_asked(monkeypatch):
+    """Issue 18 #3: a run killed (kill -9, Ctrl-C) on this controller leaves its lock; its process is gone, so the
+    next run takes the lock over by itself, says so and records it. A lock of another controller whose lease ran
+    out is still broken only when asked: its holder may be alive and cut off."""
+    identity = {"controller": "ctl-9", "boot_id": "b", "pid": 1, "pid_start": "1", "run_id": "ctl-9:b:1:1"}
+    dead = {"run_id": "ctl-9:b:4242:77", "controller": "ctl-9", "boot_id": "b", "pid": 4242, "pid_start": "77",
+            "by": "alice", "name": "application-01", "purpose": "migrate.yml app=application-01 step=100"}
+    monkeypatch.setattr(run_lock, "process_alive", lambda pid, start: pid != 4242)
+    calls = []
+
+    def execute(request):
+        calls.append(dict(request))
+        if request.get("break_run_ids"):
+            return {"changed": True, "acquired": ["application-01"], "broken": [dead], "conflicts": []}
+        return {"failed": True, "conflicts": [{"name": "application-01", "lock": dead, "expired": False,
+                                               "description": "held by alice on ctl-9 (pid 4242)"}]}
+
+    taken = run_lock.execute_locked(execute, {"names": ["application-01"]}, "node-a", identity)
+    assert not taken.get("failed") and calls[-1]["break_run_ids"] == ["ctl-9:b:4242:77"]
+    assert taken["warnings"] == ["took over the lock of application-01 on node-a: held by alice on ctl-9 (pid 4242), "
+                                 "its process 4242 on ctl-9 is gone"]
+
+    calls[:] = []
+    alive = dict(dead, pid=5555)  # same controller, process still there: never touched, even when asked
+    alive_conflict = {"name": "application-01", "lock": alive, "expired": False, "description": "held by alice"}
+    refused = run_lock.execute_locked(lambda request: calls.append(request) or {"failed": True, "conflicts": [
+        dict(alive_conflict)]}, {"names": ["application-01"], "break_stale": True}, "node-a", identity)
+    assert refused["failed"] and len(calls) == 1 and "another run holds it" in refused["msg"]
+
+    calls[:] = []
+    elsewhere = dict(dead, controller="ctl-1", run_id="ctl-1:x:4242:77")  # pid 4242 means nothing here
+    expired = {"name": "application-01", "lock": elsewhere, "expired": True, "description": "held by alice on ctl-1"}
+    refused = run_lock.execute_locked(lambda request: calls.append(request) or {"failed": True, "conflicts": [
+        dict(expired)]}, {"names": ["application-01"]}, "node-a", identity)
+    assert refused["failed"] and len(calls) == 1 and "rerun with -e break_lock=true" in refused["msg"]
+
+
 def test_the_release_command_removes_only_this_runs_locks(tmp_path):
     """The command the finish phase runs on the lock node, run here by /bin/sh on real lock files."""
     import json
