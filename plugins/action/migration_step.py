@@ -86,6 +86,8 @@ class ActionModule(ActionBase):
         taken = execute_locked(execute, request, run["lock_node"])
         if taken.get("failed"):
             raise AnsibleActionFail(taken.get("msg") or "the lock of %s could not be taken" % ", ".join(run["lock"]["names"]))
+        if taken.get("warnings"):  # a killed run's lock taken over, an audit line that could not be written
+            run.setdefault("warnings", []).extend(taken["warnings"])
         return dict((key, taken.get(key) or []) for key in ("acquired", "renewed", "broken"))
 
     def _phase_judge(self, args):

@@ -65,6 +65,17 @@ options:
         or stop, for a configuration using C(load-server-state-from-file), so that servers found DOWN
         and runtime weights survive (HAProxy keeps a weight the configuration changed).
     type: path
+  server_weights:
+    description:
+      - "With O(server_state_file), the weights the next worker must start with, as the app model resolves them
+        (C(server_state_weights) of the P(cloudshift.migration.app_model#filter) filter):
+        C({backend: {server: [weight, configured weight]}})."
+      - They are written into the saved server-state file for those servers (every other field and server is kept
+        as HAProxy saved it). HAProxy loads a weight from the file only when the file's initial weight is the one
+        the new configuration gives the server, so without them a reload that changes a configured weight (a step
+        leaving 100) starts the new worker at the configuration's weight until the step's weights are set again.
+    type: dict
+    version_added: 0.7.0
   timeout:
     description: Seconds to wait for HAProxy to start, reload or stop.
     type: float
@@ -189,11 +200,35 @@ def apply_action(controller, action, before):
     return before, before
 
 
+def server_weights(value):
+    """server_weights checked: {backend: {server: [weight, configured weight]}}, weights 0-256; ValueError names
+    the bad entry."""
+    if not value:
+        return None
+    checked = {}
+    for backend, servers in value.items():
+        if not isinstance(servers, dict):
+            raise ValueError("server_weights[%s] must be a mapping of server names, got %r" % (backend, servers))
+        for server, pair in servers.items():
+            if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                    or not all(isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 256
+                               for item in pair)):
+                raise ValueError("server_weights[%s][%s] must be [weight, configured weight], each 0-256, got %r"
+                                 % (backend, server, pair))
+            checked.setdefault(backend, {})[server] = list(pair)
+    return checked
+
+
 def run(module):
     params = module.params
+    try:
+        weights = server_weights(params["server_weights"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     controller = MasterWorker(params["config"], params["pid_file"], params["master_socket"],
                               binary=params["binary"], timeout=params["timeout"],
-                              server_state_file=params["server_state_file"], extra_configs=params["extra_configs"])
+                              server_state_file=params["server_state_file"], extra_configs=params["extra_configs"],
+                              server_weights=weights)
     try:
         before = controller.status()
         action = planned_action(params["state"], before["running"], controller.stale_pid_file())
@@ -230,6 +265,7 @@ def main():
             master_socket=dict(type="path", default="/run/haproxy/master.sock"),
             binary=dict(type="str", default="haproxy"),
             server_state_file=dict(type="path"),
+            server_weights=dict(type="dict"),
             timeout=dict(type="float", default=30.0),
         ),
         supports_check_mode=True,

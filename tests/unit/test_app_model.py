@@ -190,3 +190,13 @@ def test_the_model_does_not_change_the_app_model_it_reads():
     before = copy.deepcopy(apps)
     resolve(apps, {"application-01": {"app": "application-01", "step": 30}})
     assert apps == before
+
+
+def test_the_server_state_weights_start_a_reloaded_worker_at_the_recorded_step():
+    """Issue 18 #2: leaving 100, haproxy.cfg renders the initial step's weights (cloud 0) while the previous worker
+    saved the step-100 configuration's; the server-state file must hold the step's weights beside the weights the
+    new configuration gives each server, or HAProxy starts the worker at cloud 0 / on-prem 100."""
+    at_50 = resolve(local_apps(), {"application-01": {"step": 50}})["server_state_weights"]["application-01"]
+    assert at_50 == {"aws-prod-Kubernetes-application-01": [50, 0], "onprem-prod-front-application-01": [50, 100]}
+    at_100 = resolve(local_apps(), {"application-01": {"step": 100}})["server_state_weights"]["application-01"]
+    assert at_100 == {"aws-prod-Kubernetes-application-01": [100, 100], "onprem-prod-front-application-01": [100, 100]}

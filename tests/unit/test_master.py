@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 
 import os
+import re
 import time
 
 import pytest
@@ -143,3 +144,41 @@ def test_a_reload_is_refused_when_the_master_runs_other_configuration_files(tmp_
 ])
 def test_planned_action(state, running, stale, action):
     assert planned_action(state, running, stale) == action
+
+
+# HAProxy 2.6.12's `show servers state` at step 100 (on-prem backup), as the master saves it before a reload.
+SERVERS_STATE_AT_100 = (
+    "1\n"
+    "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight "
+    "srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state "
+    "bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr "
+    "srv_agent_addr srv_agent_port\n"
+    "3 application-01 1 aws-prod-Kubernetes-application-01 127.0.0.1 2 0 100 100 41 6 3 4 6 0 0 0 - 8443 - 1 0 - - 0\n"
+    "3 application-01 2 onprem-prod-front-application-01 127.0.0.1 2 4 100 100 41 6 3 4 6 0 0 0 - 8001 - 0 0 - - 0\n"
+    "4 application-02 1 aws-prod-Kubernetes-application-02 127.0.0.1 2 0 25 0 9 6 3 4 6 0 0 0 - 8444 - 1 0 - - 0\n")
+
+
+def test_the_saved_server_state_carries_the_weights_the_next_worker_must_start_with():
+    from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import with_weights
+    weights = {"application-01": {"aws-prod-Kubernetes-application-01": [50, 0],
+                                  "onprem-prod-front-application-01": [50, 100]}}
+    lines = with_weights(SERVERS_STATE_AT_100, weights).split("\n")
+    assert lines[:2] == SERVERS_STATE_AT_100.split("\n")[:2]
+    assert lines[2].split(" ")[7:9] == ["50", "0"] and lines[3].split(" ")[7:9] == ["50", "100"]
+    # every other field kept (the on-prem admin state 4 too), and a server not listed left as saved
+    assert lines[3].split(" ")[:7] + lines[3].split(" ")[9:] == (
+        SERVERS_STATE_AT_100.split("\n")[3].split(" ")[:7] + SERVERS_STATE_AT_100.split("\n")[3].split(" ")[9:])
+    assert lines[4] == SERVERS_STATE_AT_100.split("\n")[4]
+    assert with_weights(SERVERS_STATE_AT_100, {}) == SERVERS_STATE_AT_100
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"application-01": [1, 2]}, "server_weights[application-01] must be a mapping of server names"),
+    ({"application-01": {"s": [300, 0]}}, "server_weights[application-01][s] must be [weight, configured weight]"),
+    ({"application-01": {"s": [True, 0]}}, "got [True, 0]"),
+    ({"application-01": {"s": [5]}}, "got [5]"),
+])
+def test_bad_server_weights_are_refused_naming_the_entry(value, message):
+    from ansible_collections.cloudshift.migration.plugins.modules.haproxy_service import server_weights
+    with pytest.raises(ValueError, match=re.escape(message)):
+        server_weights(value)

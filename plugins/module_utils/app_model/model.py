@@ -234,7 +234,16 @@ def resolve(apps, recorded=None, settings=None):
         "shadow": [resolve_shadow(app) for app in apps if app.get("shadow") is not None],
         "regex_apps": [app["name"] for app in apps if route_model.regex_map_entries(app)],
         "has_prefix_routes": bool(route_model.prefix_map_entries(apps)),
+        "server_state_weights": server_state_weights(backends),
     }
+
+
+def server_state_weights(backends):
+    """{backend: {server: [weight at its step, weight in haproxy.cfg]}}: what the server-state file must hold before
+    a reload so that the new worker starts at the recorded step (HAProxy loads a server's weight from the file only
+    when the file's initial weight equals the configuration's; haproxy/server_state.py)."""
+    return dict((backend["name"], dict((server["name"], [server["weight"], server["config_weight"]])
+                                       for server in backend["servers"])) for backend in backends)
 
 
 def find_app(apps, name):

@@ -218,13 +218,14 @@ def worker_answers(master_socket, worker_pid):
         return False
 
 
-def save_server_state(master_socket, path):
+def save_server_state(master_socket, path, weights=None):
     """Write the current worker's `show servers state` to path (atomically) for load-server-state-from-file.
 
     Returns True when written. Saved before a reload, restart or stop so that runtime weights and
-    servers found DOWN survive it (HAProxy keeps the config's weight when the config changed it).
+    servers found DOWN survive it (HAProxy keeps the config's weight when the config changed it). weights: the
+    app model's server_state_weights, so that the next worker starts at the recorded steps' weights.
     """
-    write_server_state_file(master_command(master_socket, "@1 show servers state"), path)
+    write_server_state_file(master_command(master_socket, "@1 show servers state"), path, weights)
     return True
 
 
@@ -234,7 +235,7 @@ class MasterWorker(object):
     """Start, reload and stop one HAProxy master-worker instance identified by its pid file."""
 
     def __init__(self, config, pid_file, master_socket, binary="haproxy", timeout=30.0, server_state_file=None,
-                 extra_configs=()):
+                 extra_configs=(), server_weights=None):
         self.config = config
         self.configs = [config] + list(extra_configs or [])
         self.pid_file = pid_file
@@ -242,6 +243,7 @@ class MasterWorker(object):
         self.binary = binary
         self.timeout = float(timeout)
         self.server_state_file = server_state_file
+        self.server_weights = server_weights
 
     def master_pid(self):
         return running_master_pid(self.pid_file)
@@ -352,7 +354,7 @@ class MasterWorker(object):
 
     def save_server_state(self):
         if self.server_state_file:
-            save_server_state(self.master_socket, self.server_state_file)
+            save_server_state(self.master_socket, self.server_state_file, self.server_weights)
 
     def stale_pid_file(self):
         """True when the pid file exists but names no running HAProxy."""

@@ -12,16 +12,44 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.errors import
 from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 
 SERVER_STATE_VERSION_LINE = "1"
+# Fields of a server line of `show servers state` (version 1): be_id be_name srv_id srv_name srv_addr srv_op_state
+# srv_admin_state srv_uweight srv_iweight ...
+BACKEND_FIELD, SERVER_FIELD, UWEIGHT_FIELD, IWEIGHT_FIELD = 1, 3, 7, 8
 
 
 class MasterError(CloudshiftError):
     """HAProxy's master-worker process, or its server-state file, did not do what was asked."""
 
 
-def write_server_state_file(answer, path):
-    """Atomically write a `show servers state` answer where load-server-state-from-file reads it."""
+def with_weights(answer, weights):
+    """A `show servers state` answer whose listed servers carry the given weights (pure).
+
+    weights: {backend: {server: [weight, configured weight]}} (the app model's server_state_weights). HAProxy takes
+    a server's weight from the file at a reload only when the file's initial weight (srv_iweight) is the one the new
+    configuration gives it; writing the configured weight there makes the new worker start at the weight wanted,
+    not at a weight the previous configuration left (leaving step 100, the on-prem servers' backup weight beside a
+    cloud weight of the initial step's). Every other field, and every server not listed, is kept as it is.
+    """
+    lines = []
+    for line in answer.split("\n"):
+        fields = line.split(" ")
+        wanted = None
+        if not line.startswith("#") and len(fields) > IWEIGHT_FIELD:
+            wanted = (weights.get(fields[BACKEND_FIELD]) or {}).get(fields[SERVER_FIELD])
+        if wanted is not None:
+            fields[UWEIGHT_FIELD], fields[IWEIGHT_FIELD] = str(int(wanted[0])), str(int(wanted[1]))
+            line = " ".join(fields)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def write_server_state_file(answer, path, weights=None):
+    """Atomically write a `show servers state` answer where load-server-state-from-file reads it (with weights,
+    those servers' weights as the next worker must start with them)."""
     if answer.splitlines()[:1] != [SERVER_STATE_VERSION_LINE]:
         raise MasterError("unexpected answer to 'show servers state': %r" % answer[:300])
+    if weights:
+        answer = with_weights(answer, weights)
     try:
         atomic_write(path, answer.rstrip("\n") + "\n", mode=0o640)
     except (IOError, OSError) as exc:

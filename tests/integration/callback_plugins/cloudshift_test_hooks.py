@@ -9,7 +9,8 @@ any host, so the fault is in place at the same point of every run. CLOUDSHIFT_TE
 
     {"event": "task_start", "task": "<part of the task name>", "run": [argv...]}
     {"event": "retry", "task": "...", "host": "node-c", "run": [argv...]}
-    {"event": "task_start", "task": "...", "signal": "KILL"}   # the whole run (its process group), as kill -9
+    {"event": "task_start", "task": "...", "signal": "KILL"}   # the whole run (its process group): kill -9
+    {"event": "task_start", "task": "...", "signal": "INT"}    # Ctrl-C
 
 Each hook fires once. A command that fails stops the run (the test sees why).
 """
@@ -51,6 +52,8 @@ class CallbackModule(CallbackBase):
                 continue
             hook["fired"] = True
             if "signal" in hook:
+                if os.getpgrp() != os.getpid():  # never the test runner's own group
+                    raise RuntimeError("a signal hook needs a run started in its own session (playbook_process)")
                 os.killpg(os.getpgrp(), getattr(signal, "SIG" + hook["signal"]))
             else:
                 subprocess.run(hook["run"], check=True)
