@@ -11,8 +11,9 @@
 
 A lock is taken by linking a complete file in place (``link`` fails when the lock exists: atomic, and a
 reader never sees half a lock), renewed by its own run (same run_id), released only by its own run, and
-broken only when stale and asked to: renamed aside (``<name>.lock.broken-<time>``), which only one
-breaker can do, then taken anew.
+broken only when stale: renamed aside (``<name>.lock.broken-<time>``), which only one breaker can do, then
+taken anew. The controller decides which stale locks are broken (plugin_utils/run_lock.py: a dead holder's by
+itself, one whose lease ran out when asked).
 
 Stale: its lease ran out (``expires`` passed, by the node's clock), or its holder runs on this very
 controller and its process is gone (same boot, no process with that pid and start time) or the

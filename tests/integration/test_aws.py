@@ -41,8 +41,8 @@ class AwsEnv(LocalEnv):
         with open(self.vars_file, "w") as handle:
             yaml.safe_dump({"cloudshift_apps": self.apps}, handle)
 
-    def playbook(self, name, *extra, check=True):
-        return super().playbook(name, "-e", "@" + self.vars_file, *extra, check=check)
+    def playbook(self, name, *extra, **options):
+        return super().playbook(name, "-e", "@" + self.vars_file, *extra, **options)
 
     def aws(self, **extra):
         """The module options of the local AWS (what haproxy_aws holds in the local inventory)."""

@@ -17,15 +17,9 @@ import pytest
 import yaml
 
 import traffic
+from fleet_helpers import (APP, APPLY_TASK, BACKEND_SERVER, CLOUD, HOST, NODES, ONPREM, audit, backend_lines,
+                           locks_left, split, weights_everywhere)
 from localenv_fixture import FleetEnv
-
-APP = "application-01"
-HOST = "application-01.6play.fr"
-CLOUD = "aws-prod-Kubernetes-application-01"
-ONPREM = "onprem-prod-front-application-01"
-NODES = ("node-a", "node-b", "node-c")
-BACKEND_SERVER = "%s/%s" % (APP, CLOUD)  # what node_fault.py level probes
-APPLY_TASK = "Move the backend to the decided step"  # apply.yml: where a node takes the step
 
 
 @pytest.fixture(scope="module")
@@ -38,44 +32,6 @@ def fleet(tmp_path_factory):
         yield env
     finally:
         env.down()
-
-
-def weights_everywhere(fleet, backend=APP):
-    return {node: fleet.node_weights(node, backend) for node in NODES}
-
-
-def split(cloud):
-    return {ONPREM: 100 - cloud, CLOUD: cloud}
-
-
-AT_100 = {ONPREM: 100, CLOUD: 100}  # step 100 once its reload ran: the on-prem servers are backups of weight 100
-
-
-def backend_lines(fleet, node, backend):
-    with open(os.path.join(fleet.node_dir(node), "etc", "haproxy.cfg")) as handle:
-        lines = handle.read().split("\n")
-    start = lines.index("backend %s" % backend)
-    section = []
-    for line in lines[start + 1:]:
-        if line and not line.startswith(" "):
-            break
-        section.append(line.strip())
-    return section
-
-
-def audit(fleet, app=APP):
-    with open(os.path.join(fleet.audit_dir, app + ".jsonl")) as handle:
-        return [json.loads(line) for line in handle]
-
-
-def locks_left(fleet):
-    """Lock files still held on any node (only the lock node, node-a, ever holds one)."""
-    held = []
-    for node in NODES:
-        directory = os.path.join(fleet.node_dir(node), "state", "locks")
-        if os.path.isdir(directory):
-            held += ["%s:%s" % (node, name) for name in os.listdir(directory) if name.endswith(".lock")]
-    return held
 
 
 def restart_node(fleet, node):
@@ -190,136 +146,6 @@ def test_a_node_refusing_its_reload_mid_step_leaves_the_fleet_consistent(fleet):
     finally:
         os.remove(os.path.join(host_vars, "node-c.yml"))
     fleet.playbook("site.yml", "--limit", "node-c")
-
-
-def backup_servers(fleet, node, backend=APP):
-    """The servers of backend that the running HAProxy has as backup (show stat's bck column)."""
-    lines = fleet.on(node).runtime("show stat").splitlines()
-    header = lines[0].lstrip("# ").split(",")
-    rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
-    return sorted(row["svname"] for row in rows if row["pxname"] == backend and row["bck"] == "1"
-                  and row["svname"] not in ("FRONTEND", "BACKEND"))
-
-
-def pending_of(fleet, node, app=APP):
-    with open(os.path.join(fleet.node_dir(node), "state", "apps", app + ".json")) as handle:
-        return json.load(handle).get("pending")
-
-
-def cut_run(fleet, task, how, *extra):
-    """migrate.yml cut off (kill -9 or Ctrl-C of its whole process group) as `task` starts, before any node runs
-    it: the same point on every run, whatever the machine's load. Returns the run's output."""
-    process = fleet.playbook_process("migrate.yml", "-e", "app=%s" % APP, *extra,
-                                     hooks=[{"event": "task_start", "task": task, "signal": how}])
-    output = process.communicate(timeout=300)[0]
-    assert process.returncode != 0, output[-4000:]
-    return process.pid, output
-
-
-def test_a_step_to_100_killed_as_its_reload_starts_is_undone_then_taken_by_the_next_run(fleet):
-    """Issue 18 #1: kill -9 of `migrate.yml -e step=100 -e force=true` as the reload to 100 starts. Every node then
-    has cloud 100 / on-prem 0 live, its on-prem servers NOT backup (the reload never ran) and its record at 100:
-    before, a rerun of step=100 said nothing to change and a dead cloud meant 503 for every request. Now the record
-    holds the step's intent; the rerun takes the killed run's lock over, undoes the cut-off step to 50 on every
-    node (read back from the running HAProxy), plans again and takes step 100 for real."""
-    fleet.migrate(APP, 50)
-    audit_length = len(audit(fleet))
-    killed_pid, output = cut_run(fleet, "Render the configuration from the recorded steps and reload hitlessly",
-                                 "KILL", "-e", "step=100", "-e", "force=true")
-    for node in NODES:
-        assert fleet.node_step(node) == 100, (node, output[-3000:])
-        assert pending_of(fleet, node)["kind"] == "step" and pending_of(fleet, node)["from"] == 50, node
-        assert fleet.node_weights(node) == split(100), node
-        assert backup_servers(fleet, node) == [], node  # the state issue 18 #1 found
-    assert locks_left(fleet) == ["node-a:%s.lock" % APP]
-
-    status = fleet.playbook("status.yml", check=False)
-    assert "step 50 -> 100" in status.output and "was cut off before this node was read back at it" in status.output
-
-    rerun = fleet.migrate(APP, 100, "-e", "force=true")
-    assert "took over the lock of %s on node-a" % APP in rerun.output and "process %d" % killed_pid in rerun.output
-    for node in NODES:
-        assert ("%s: %s: step 50 -> 100" % (node, APP)) in rerun.output, rerun
-    assert "was cut off before this node was read back at it: undone, back at step 50" in rerun.output
-    for node in NODES:
-        assert fleet.node_step(node) == 100 and pending_of(fleet, node) is None, node
-        assert fleet.node_weights(node) == AT_100, node
-        assert backup_servers(fleet, node) == [ONPREM], node
-    records = audit(fleet)[audit_length:]
-    recovered = [record for record in records if record["action"] == "recovered"]
-    assert len(recovered) == 3 and {record["to"] for record in recovered} == {50}
-    assert [record["action"] for record in records if record["action"] != "recovered"][-1] == "step"
-    assert locks_left(fleet) == []
-
-    # What the cut-off step put at risk: with the cloud dead, on-prem (backup) answers every request.
-    fleet.democtl("fault", APP, "cloud", "down")
-    try:
-        fleet.on("node-b").wait_status(APP, CLOUD, "DOWN", timeout=30)
-        result = traffic.send_concurrently(fleet.frontends["node-b"], HOST, 40, workers=2)
-        assert result.failed == 0 and result.share(lambda name: name == ONPREM) == 100, result.as_dict()
-    finally:
-        fleet.democtl("fault", APP, "cloud", "ok")
-        for node in NODES:
-            fleet.on(node).wait_status(APP, CLOUD, "UP", timeout=30)
-    fleet.migrate(APP, 50)
-
-
-def test_a_step_from_100_interrupted_before_its_reload_is_undone_by_reconcile(fleet):
-    """Issue 18 #2, first half: Ctrl-C of `migrate.yml -e step=50` (from 100) as the reload starts. haproxy.cfg
-    and the record say 50; the running HAProxy is still at 100 (on-prem backup). Before, status advised site.yml,
-    which could do neither. Now status names the cut-off step, and reconcile undoes it: back at 100, haproxy.cfg
-    rendered at 100 again (no reload needed: the running HAProxy has it), read back and audited."""
-    fleet.migrate(APP, 100, "-e", "force=true")
-    audit_length = len(audit(fleet))
-    cut_run(fleet, "Reload HAProxy through its master", "INT", "-e", "step=50")
-    assert locks_left(fleet) == ["node-a:%s.lock" % APP]  # Ctrl-C runs no `always`: the lock stays
-    for node in NODES:
-        assert fleet.node_step(node) == 50 and pending_of(fleet, node)["from"] == 100, node
-        assert backup_servers(fleet, node) == [ONPREM], node  # still the configuration of 100
-        assert [line for line in backend_lines(fleet, node, APP) if line.endswith(" backup")] == [], node
-
-    status = fleet.playbook("status.yml", check=False)
-    assert "step 100 -> 50" in status.output and "was cut off" in status.output, status
-    fleet.playbook("status.yml", "-e", "reconcile=true", "--check")
-    assert all(pending_of(fleet, node) is not None for node in NODES)  # check mode: said, not done
-
-    reconciled = fleet.playbook("status.yml", "-e", "reconcile=true")
-    assert "took over the lock" in reconciled.output, reconciled
-    assert "was cut off before this node was read back at it: undone, back at step 100" in reconciled.output
-    for node in NODES:
-        assert fleet.node_step(node) == 100 and pending_of(fleet, node) is None, node
-        assert fleet.node_weights(node) == AT_100, node
-        assert backup_servers(fleet, node) == [ONPREM], node
-        assert [line for line in backend_lines(fleet, node, APP) if line.endswith(" backup")] != [], node
-    recovered = [record for record in audit(fleet)[audit_length:] if record["action"] == "recovered"]
-    assert len(recovered) == 3 and {record["to"] for record in recovered} == {100}
-    after = fleet.playbook("status.yml", "-e", "fail_on_drift=true")
-    assert "every node is at its recorded state and they agree" in after.output
-    fleet.migrate(APP, 50)
-    assert weights_everywhere(fleet) == {node: split(50) for node in NODES}
-
-
-def test_a_step_from_100_interrupted_after_its_reload_is_finished_by_site(fleet):
-    """Issue 18 #2, second half: Ctrl-C of `migrate.yml -e step=50` (from 100) once the reload ran, before the
-    weights were read back. The running HAProxy already has the configuration of 50 (no backup flag), and the
-    weights it loaded are those of 50: the server-state file was saved when the weights changed, before the
-    reload. site.yml takes the lock over and finishes the step: read back at 50, recorded, audited."""
-    fleet.migrate(APP, 100, "-e", "force=true")
-    audit_length = len(audit(fleet))
-    cut_run(fleet, "Make the live weights match the step after the reload", "INT", "-e", "step=50")
-    for node in NODES:
-        assert fleet.node_step(node) == 50 and pending_of(fleet, node) is not None, node
-        assert backup_servers(fleet, node) == [], node  # the reload ran
-        assert fleet.node_weights(node) == split(50), node  # not the stale weights of 100
-
-    site = fleet.playbook("site.yml")
-    assert "was cut off before this node was read back at it: finished at step 50" in site.output, site
-    for node in NODES:
-        assert fleet.node_step(node) == 50 and pending_of(fleet, node) is None, node
-        assert fleet.node_weights(node) == split(50), node
-    recovered = [record for record in audit(fleet)[audit_length:] if record["action"] == "recovered"]
-    assert len(recovered) == 3 and {record["to"] for record in recovered} == {50}
-    assert locks_left(fleet) == []
 
 
 def test_status_spots_a_node_changed_by_hand_and_reconcile_puts_it_back(fleet):

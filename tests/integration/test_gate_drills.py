@@ -47,8 +47,8 @@ class DrillEnv(LocalEnv):
         with open(self.vars_file, "w") as handle:
             yaml.safe_dump({"cloudshift_apps": apps, "migration_audit_dir": self.audit_dir}, handle)
 
-    def playbook(self, name, *extra, check=True):
-        return super().playbook(name, "-e", "@" + self.vars_file, *extra, check=check)
+    def playbook(self, name, *extra, **options):
+        return super().playbook(name, "-e", "@" + self.vars_file, *extra, **options)
 
     def down(self):
         subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/stop.yml", "-e", "@" + self.vars_file],
