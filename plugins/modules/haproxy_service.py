@@ -160,6 +160,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.master import MasterError, MasterWorker
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.weights import MAX_WEIGHT
 
 STOPPED = {"running": False, "master_pid": None, "workers": [], "reloads": None}
 
@@ -201,7 +202,7 @@ def apply_action(controller, action, before):
 
 
 def server_weights(value):
-    """server_weights checked: {backend: {server: [weight, configured weight]}}, weights 0-256; ValueError names
+    """server_weights checked: {backend: {server: [weight, configured weight]}}, weights 0-MAX_WEIGHT; ValueError names
     the bad entry."""
     if not value:
         return None
@@ -211,10 +212,10 @@ def server_weights(value):
             raise ValueError("server_weights[%s] must be a mapping of server names, got %r" % (backend, servers))
         for server, pair in servers.items():
             if (not isinstance(pair, (list, tuple)) or len(pair) != 2
-                    or not all(isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 256
+                    or not all(isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= MAX_WEIGHT
                                for item in pair)):
-                raise ValueError("server_weights[%s][%s] must be [weight, configured weight], each 0-256, got %r"
-                                 % (backend, server, pair))
+                raise ValueError("server_weights[%s][%s] must be [weight, configured weight], each 0-%d, got %r"
+                                 % (backend, server, MAX_WEIGHT, pair))
             checked.setdefault(backend, {})[server] = list(pair)
     return checked
 

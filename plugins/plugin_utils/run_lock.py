@@ -112,9 +112,9 @@ def execute_locked(execute, request, node, identity=None):
         return result
     break_stale = bool(request.get("break_stale"))
     taken_over = {}
-    if conflicts and all(conflict["stale"] for conflict in conflicts) and (
-            break_stale or all(conflict["holder_gone"] for conflict in conflicts)):
-        taken_over = take_over_notes([conflict for conflict in conflicts if conflict["holder_gone"]], node)
+    gone = [conflict for conflict in conflicts if conflict["holder_gone"]]
+    if conflicts and all(conflict["stale"] for conflict in conflicts) and (break_stale or len(gone) == len(conflicts)):
+        taken_over = take_over_notes(gone, node)
         request["break_run_ids"] = [conflict["lock"].get("run_id") for conflict in conflicts]
         result = execute(request)
         conflicts = mark_conflicts(result.get("conflicts") or [], identity)

@@ -1,12 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to cloudshift.migration
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the tests of a three-node fleet share (test_fleet.py, test_recovery_drills.py): the app they move, and
-readers of each node's weights, configuration, audit log and locks."""
+"""What the tests of a three-node fleet share (test_fleet.py, test_recovery_drills.py): the fleet brought up, the
+app they move, and readers of each node's weights, configuration, audit log and locks."""
 
+import contextlib
 import json
 import os
-import subprocess
+
+from haproxy_process import runtime
+from localenv_fixture import FleetEnv
 
 APP = "application-01"
 HOST = "application-01.6play.fr"
@@ -15,6 +18,19 @@ ONPREM = "onprem-prod-front-application-01"
 NODES = ("node-a", "node-b", "node-c")
 BACKEND_SERVER = "%s/%s" % (APP, CLOUD)  # what node_fault.py level probes
 APPLY_TASK = "Move the backend to the decided step"  # apply.yml: where a node takes the step
+
+
+@contextlib.contextmanager
+def running_fleet(run_dir, port_offset):
+    """Three nodes up, the app's cloud server UP on each (a module fixture's body), brought down at the end."""
+    env = FleetEnv(run_dir, port_offset, nodes=len(NODES))
+    try:
+        env.up()
+        for node in NODES:
+            env.on(node).wait_status(APP, CLOUD, "UP")
+        yield env
+    finally:
+        env.down()
 
 
 def weights_everywhere(fleet, backend=APP):
@@ -81,6 +97,5 @@ def cut_run(fleet, task, how, *extra):
 
 def reloads_of(fleet, node):
     master = os.path.join(fleet.node_dir(node), "run", "master.sock")
-    answer = subprocess.run(["socat", "-", "UNIX-CONNECT:" + master], input="show proc\n", text=True,
-                            capture_output=True, check=True, timeout=30).stdout
+    answer = runtime(master, "show proc")
     return int([line for line in answer.splitlines() if " master " in line][0].split()[2])

@@ -36,6 +36,23 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 VENV_BIN = os.path.join(REPO_ROOT, ".venv", "bin")
 
 
+def runtime(socket_path, command, timeout=5):
+    """One command on a fresh non-interactive connection to an admin or master socket: HAProxy's raw reply text.
+
+    Deliberately independent of the collection's client, so tests can check it.
+    """
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(socket_path)
+        sock.sendall(command.encode() + b"\n")
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks).decode()
+            chunks.append(chunk)
+
+
 class HAProxyProcess:
     """A foreground HAProxy (-db) started from a config string."""
 
@@ -98,24 +115,8 @@ class HAProxyProcess:
             return ""
 
     def runtime(self, command, socket_path=None):
-        """One command on a fresh non-interactive connection: HAProxy's raw reply text.
-
-        Deliberately independent of the collection's client, so tests can check it.
-        """
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(5)
-        try:
-            sock.connect(socket_path or self.admin_socket)
-            sock.sendall(command.encode() + b"\n")
-            chunks = []
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        finally:
-            sock.close()
-        return b"".join(chunks).decode()
+        """One command on a fresh non-interactive connection: HAProxy's raw reply text."""
+        return runtime(socket_path or self.admin_socket, command)
 
     def weights(self, backend):
         """{server: user weight} from 'show servers state' (format 1)."""

@@ -7,10 +7,11 @@ and every port shifted by CLOUDSHIFT_PORT_OFFSET.
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
+
+from haproxy_process import runtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -123,17 +124,7 @@ class LocalEnv:
 
     def runtime(self, command):
         """One command on the admin socket (the tests' own reader, independent of the collection's client)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(5)
-            sock.connect(self.admin_socket)
-            sock.sendall(command.encode() + b"\n")
-            chunks = []
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-        return b"".join(chunks).decode()
+        return runtime(self.admin_socket, command)
 
     def weights(self, backend):
         """{server: current weight} read with `show stat`."""

@@ -19,27 +19,15 @@ __metaclass__ = type
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
-
-def send(path, command):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(5)
-        sock.connect(path)
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                return b"".join(chunks).decode()
-            chunks.append(data)
+from haproxy_process import runtime
 
 
 def weight_of(admin_socket, backend, server):
-    for line in send(admin_socket, "show servers state %s" % backend).splitlines():
+    for line in runtime(admin_socket, "show servers state %s" % backend).splitlines():
         fields = line.split()
         if len(fields) > 7 and fields[3] == server:
             return int(fields[7])
@@ -55,14 +43,14 @@ def set_level(node_dir, level, backend_server, timeout=60):
         raise SystemExit("%s has no stats socket at level %s" % (config, other))
     with open(config, "w") as handle:
         handle.write(text.replace(" level %s " % other, " level %s " % level))
-    send(os.path.join(node_dir, "run", "master.sock"), "reload")
+    runtime(os.path.join(node_dir, "run", "master.sock"), "reload")
     admin_socket = os.path.join(node_dir, "run", "admin.sock")
     backend, server = backend_server.split("/")
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             # Setting the weight it already has changes nothing; only the socket's level decides the answer.
-            answer = send(admin_socket, "set weight %s %d" % (backend_server, weight_of(admin_socket, backend, server)))
+            answer = runtime(admin_socket, "set weight %s %d" % (backend_server, weight_of(admin_socket, backend, server)))
         except OSError:
             answer = None  # the new worker is not listening yet
         if answer is not None and ("Permission denied" in answer) == (level == "operator"):

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from haproxy_process import HAProxyProcess
+from haproxy_process import HAProxyProcess, runtime
 import unprivileged
 from localenv_fixture import ROOT, VENV_BIN, FleetEnv, adhoc
 
@@ -38,20 +38,6 @@ def fleet(tmp_path_factory):
         yield env
     finally:
         env.down()
-
-
-def runtime(path, command):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(5)
-        sock.connect(path)
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    return b"".join(chunks).decode()
 
 
 def files_under(directory):

@@ -13,20 +13,14 @@ import pytest
 
 import traffic
 from fleet_helpers import (APP, AT_100, CLOUD, HOST, NODES, ONPREM, audit, backend_lines, backup_servers, cut_run,
-                           locks_left, pending_of, reloads_of, split, weights_everywhere)
-from localenv_fixture import FleetEnv
+                           locks_left, pending_of, reloads_of, running_fleet, split,
+                           weights_everywhere)
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    env = FleetEnv(tmp_path_factory.mktemp("drillfleet"), 10000, nodes=3)
-    try:
-        env.up()
-        for node in NODES:
-            env.on(node).wait_status(APP, CLOUD, "UP")
+    with running_fleet(tmp_path_factory.mktemp("drillfleet"), 10000) as env:
         yield env
-    finally:
-        env.down()
 
 
 def test_restore_puts_the_previous_configuration_back_at_the_recorded_steps_and_again_undoes_it(fleet):
