@@ -39,12 +39,14 @@ VENV_BIN = os.path.join(REPO_ROOT, ".venv", "bin")
 def runtime(socket_path, command, timeout=5):
     """One command on a fresh non-interactive connection to an admin or master socket: HAProxy's raw reply text.
 
-    Deliberately independent of the collection's client, so tests can check it.
+    Deliberately independent of the collection's client, so tests can check it. The write side is shut after the
+    command, as socat does: the master CLI answers only then, the admin socket either way.
     """
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(socket_path)
         sock.sendall(command.encode() + b"\n")
+        sock.shutdown(socket.SHUT_WR)
         chunks = []
         while True:
             chunk = sock.recv(65536)
