@@ -76,11 +76,12 @@ molecule: setup
 	$(BIN)/molecule test --all
 
 # Two files at a time (each integration file has its own ports, run dir, HAProxy and moto; docs/local-environment.md),
-# then the files whose bounds are measured in time (marker serial) on their own.
+# then the files whose bounds are measured in time (marker serial) on their own; then lint, sanity and molecule side
+# by side (each mostly uses one core; they write nothing in the tree).
 test: setup
 	$(BIN)/python -m pytest tests bench/tests -q -n 2 --dist loadfile -m "not serial" --durations=20 $(PYTEST_ARGS)
 	$(BIN)/python -m pytest tests -q -m serial --durations=10 $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory lint sanity molecule
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint sanity molecule
 
 # docs/modules/*.md from each module's DOCUMENTATION (tests/unit/test_docs.py fails when one is stale).
 docs: setup

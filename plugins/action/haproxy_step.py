@@ -57,6 +57,6 @@ class ActionModule(ActionBase):
             return self._execute_module(module_name=MODULE, module_args=dict(args, lock=request), task_vars=task_vars)
 
         try:
-            return execute_locked(execute, lock, node)
+            return execute_locked(execute, lock, node, check_mode=bool(self._task.check_mode))
         except ValueError as exc:
             raise AnsibleActionFail(str(exc))

@@ -30,7 +30,7 @@ class ActionModule(ActionBase):
 
         try:
             if args.get("state", "acquired") == "acquired":
-                result.update(execute_locked(execute, args, node))
+                result.update(execute_locked(execute, args, node, check_mode=bool(self._task.check_mode)))
                 return result
             identity = run_identity()
             module_result = execute(with_identity(args, identity))

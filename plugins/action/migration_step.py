@@ -83,7 +83,7 @@ class ActionModule(ActionBase):
         def execute(module_args):
             return self._execute_module(module_name=LOCK_MODULE, module_args=module_args, task_vars=self._task_vars)
 
-        taken = execute_locked(execute, request, run["lock_node"])
+        taken = execute_locked(execute, request, run["lock_node"], check_mode=bool(self._task.check_mode))
         if taken.get("failed"):
             raise AnsibleActionFail(taken.get("msg") or "the lock of %s could not be taken" % ", ".join(run["lock"]["names"]))
         if taken.get("warnings"):  # a killed run's lock taken over, an audit line that could not be written

@@ -90,18 +90,20 @@ def mark_conflicts(conflicts, identity):
     return conflicts
 
 
-def take_over_notes(conflicts, node):
-    """What a run says when it takes over the locks of dead holders (one per lock, for the warnings and the audit)."""
-    return dict((conflict["lock"].get("run_id"), "took over the lock of %s on %s: %s, %s" % (
-        conflict["name"], node, conflict["description"], conflict["reason"])) for conflict in conflicts)
+def take_over_notes(conflicts, node, check_mode=False):
+    """What a run says when it takes over the locks of dead holders (one per lock, for the warnings and the audit);
+    in check mode what it would do, since nothing is taken."""
+    verb = "would take over" if check_mode else "took over"
+    return dict((conflict["lock"].get("run_id"), "%s the lock of %s on %s: %s, %s" % (
+        verb, conflict["name"], node, conflict["description"], conflict["reason"])) for conflict in conflicts)
 
 
-def execute_locked(execute, request, node, identity=None):
+def execute_locked(execute, request, node, identity=None, check_mode=False):
     """Run a module that takes the lock request first (execute(request) -> module result).
 
     The result's `conflicts` are marked stale or alive here; when they are all stale and the request says
     break_stale, the module runs once more, breaking exactly those. A conflict left fails the result with a
-    message naming the holder.
+    message naming the holder. In check mode nothing is broken, so nothing is audited: the warnings say what would be.
     """
     identity = identity or run_identity()
     controller = dict((key, request.get(key)) for key in CONTROLLER_KEYS)
@@ -114,7 +116,7 @@ def execute_locked(execute, request, node, identity=None):
     taken_over = {}
     gone = [conflict for conflict in conflicts if conflict["holder_gone"]]
     if conflicts and all(conflict["stale"] for conflict in conflicts) and (break_stale or len(gone) == len(conflicts)):
-        taken_over = take_over_notes(gone, node)
+        taken_over = take_over_notes(gone, node, check_mode)
         request["break_run_ids"] = [conflict["lock"].get("run_id") for conflict in conflicts]
         result = execute(request)
         conflicts = mark_conflicts(result.get("conflicts") or [], identity)
@@ -126,7 +128,7 @@ def execute_locked(execute, request, node, identity=None):
         result["msg"] = conflict_message(node, conflicts, break_stale)
     broken = (result.get("lock") or result).get("broken") or []
     warnings = [taken_over[lock.get("run_id")] for lock in broken if lock.get("run_id") in taken_over]
-    if broken and controller["audit_dir"]:
+    if broken and controller["audit_dir"] and not check_mode:
         warnings.extend(record_broken(controller["audit_dir"], broken, node, controller["nodes"] or [node],
                                       request.get("by"), taken_over))
     if warnings:

@@ -118,8 +118,11 @@ def test_a_step_from_100_interrupted_before_its_reload_is_undone_by_reconcile(fl
 
     status = fleet.playbook("status.yml", check=False)
     assert "step 100 -> 50" in status.output and "was cut off" in status.output, status
-    fleet.playbook("status.yml", "-e", "reconcile=true", "--check")
+    audited = len(audit(fleet))
+    checked = fleet.playbook("status.yml", "-e", "reconcile=true", "--check")
     assert all(pending_of(fleet, node) is not None for node in NODES)  # check mode: said, not done
+    assert "would take over the lock of %s on node-a" % APP in checked.output, checked
+    assert locks_left(fleet) == ["node-a:%s.lock" % APP] and len(audit(fleet)) == audited
 
     reconciled = fleet.playbook("status.yml", "-e", "reconcile=true")
     assert "took over the lock" in reconciled.output, reconciled

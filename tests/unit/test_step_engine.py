@@ -169,6 +169,30 @@ def test_the_lock_of_a_dead_run_on_this_controller_is_taken_over_without_being_a
     assert refused["failed"] and len(calls) == 1 and "rerun with -e break_lock=true" in refused["msg"]
 
 
+def test_in_check_mode_a_dead_runs_lock_would_be_taken_over_and_nothing_is_audited(monkeypatch, tmp_path):
+    """--check breaks no lock (the module only says what it would break): the warning says "would take over" and no
+    lock-broken line reaches the audit log, which a real take-over writes."""
+    identity = {"controller": "ctl-9", "boot_id": "b", "pid": 1, "pid_start": "1", "run_id": "ctl-9:b:1:1"}
+    dead = {"run_id": "ctl-9:b:4242:77", "controller": "ctl-9", "boot_id": "b", "pid": 4242, "pid_start": "77",
+            "by": "alice", "name": "application-01", "purpose": "migrate.yml app=application-01 step=100"}
+    monkeypatch.setattr(run_lock, "process_alive", lambda pid, start: False)
+
+    def execute(request):
+        if request.get("break_run_ids"):
+            return {"changed": True, "acquired": ["application-01"], "broken": [dead], "conflicts": []}
+        return {"failed": True, "conflicts": [{"name": "application-01", "lock": dead, "expired": False,
+                                               "description": "held by alice on ctl-9 (pid 4242)"}]}
+
+    request = {"names": ["application-01"], "audit_dir": str(tmp_path), "nodes": ["node-a"]}
+    checked = run_lock.execute_locked(execute, dict(request), "node-a", identity, check_mode=True)
+    assert checked["warnings"] == ["would take over the lock of application-01 on node-a: held by alice on ctl-9 "
+                                   "(pid 4242), its process 4242 on ctl-9 is gone"]
+    assert list(tmp_path.iterdir()) == []
+    taken = run_lock.execute_locked(execute, dict(request), "node-a", identity)
+    assert taken["warnings"][0].startswith("took over the lock of application-01")
+    assert [path.name for path in tmp_path.iterdir()] != []  # the real take-over is audited
+
+
 def test_the_release_command_removes_only_this_runs_locks(tmp_path):
     """The command the finish phase runs on the lock node, run here by /bin/sh on real lock files."""
     import json
