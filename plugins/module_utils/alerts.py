@@ -42,6 +42,7 @@ CLUSTER_DEFAULTS = {
     "node_not_ready_for": "5m",
     "ready_nodes_for": "5m",
     "ready_nodes_max_ratio": 0.9,
+    "bounds_drift_for": "15m",
 }
 SETTINGS_DEFAULTS = {
     "rate_window": "5m",
@@ -49,6 +50,13 @@ SETTINGS_DEFAULTS = {
     "kube_matchers": "",
     "asg_min_series": "cluster_autoscaler_node_group_min_count",
     "asg_max_series": "cluster_autoscaler_node_group_max_count",
+    # The drift alert compares the Auto Scaling group's own bounds (the CloudWatch exporter's GroupMinSize and
+    # GroupMaxSize, group metrics enabled) with the cluster-autoscaler's; an empty series turns it off.
+    "autoscaler_min_series": "cluster_autoscaler_node_group_min_count",
+    "autoscaler_max_series": "cluster_autoscaler_node_group_max_count",
+    "asg_group_min_series": "aws_autoscaling_group_min_size_average",
+    "asg_group_max_series": "aws_autoscaling_group_max_size_average",
+    "asg_group_label": "auto_scaling_group_name",
     "runbook_url": "",
     "labels": {},
     "receiver": "cloudshift-migration",
@@ -139,10 +147,20 @@ def _settings_problems(settings):
         if not isinstance(value, str) or (value.strip() and not _MATCHERS_RE.match(value)):
             problems.append('alerts_%s %r is not a list of PromQL matchers (like job="haproxy", env=~"prod|pre")'
                             % (key, value))
-    for key in ("asg_min_series", "asg_max_series"):
+    for key in ("asg_min_series", "asg_max_series", "autoscaler_min_series", "autoscaler_max_series"):
         value = settings.get(key)
         if not isinstance(value, str) or not _METRIC_RE.match(value):
             problems.append("alerts_%s %r is not a metric name" % (key, value))
+    group_series = [settings.get("asg_group_min_series"), settings.get("asg_group_max_series")]
+    for key, value in zip(("asg_group_min_series", "asg_group_max_series"), group_series):
+        if not isinstance(value, str) or (value and not _METRIC_RE.match(value)):
+            problems.append("alerts_%s %r is not a metric name (or empty: no drift alert)" % (key, value))
+    if all(isinstance(value, str) for value in group_series) and bool(group_series[0]) != bool(group_series[1]):
+        problems.append("alerts_asg_group_min_series %r and alerts_asg_group_max_series %r must both be set or "
+                        "both be empty" % tuple(group_series))
+    group_label = settings.get("asg_group_label")
+    if not isinstance(group_label, str) or not _LABEL_NAME_RE.match(group_label) or group_label.startswith("__"):
+        problems.append("alerts_asg_group_label %r is not a Prometheus label name" % (group_label,))
     url = settings.get("runbook_url", "")
     if not isinstance(url, str) or (url and not re.match(r"^https?://[^\s\"'<>]+$", url)):
         problems.append("alerts_runbook_url %r is not an http(s) URL (or empty)" % (url,))
@@ -468,7 +486,36 @@ class _Builder(object):
                     "raise the group's maximum and the cluster-autoscaler's together (keep them equal) before the "
                     "next step." % (group_text, int(round(limits["ready_nodes_max_ratio"] * 100)), asg_max.replace('"', '\\"'),
                                     self.settings["asg_max_series"]))),
-        ]
+        ] + self.bounds_drift(asg, labels, group_text)
+
+    def bounds_drift(self, asg, labels, group_text):
+        """The field report's drift: the group's min/max changed (kops applied it to the ASG) and the
+        cluster-autoscaler kept its own, so it drained a node the group refused to remove, every 5 minutes."""
+        if not self.settings["asg_group_min_series"]:
+            return []
+        rules = []
+        for bound in ("min", "max"):
+            group_value = "max(%s)" % self.kube(self.settings["asg_group_%s_series" % bound],
+                                                 '%s="%s"' % (self.settings["asg_group_label"], asg))
+            autoscaler_value = "max(%s)" % self.kube(self.settings["autoscaler_%s_series" % bound], 'node_group="%s"' % asg)
+            word = "minimum" if bound == "min" else "maximum"
+            rules.append(self.alert(
+                "CloudshiftAutoscalerBoundsDrift",
+                "(%s - on () %s) != 0" % (group_value, autoscaler_value),
+                self.cluster_thresholds["bounds_drift_for"], "warning", dict(labels, bound=bound),
+                self.annotations(
+                    "cloudshiftautoscalerboundsdrift",
+                    "%s: the Auto Scaling group's %s and the cluster-autoscaler's differ" % (asg, word),
+                    "The %s %s is {{ with query \"%s\" }}{{ . | first | value }}{{ end }} (%s) but the "
+                    "cluster-autoscaler's is {{ with query \"%s\" }}{{ . | first | value }}{{ end }} (%s), for %s. "
+                    "The field report's pods lived 5 minutes: the autoscaler drained a node to go below the group's "
+                    "minimum, the group refused, and the pods came back to the empty node. Runbook: set the "
+                    "cluster-autoscaler's --nodes=MIN:MAX:%s to the group's values (or the group's to the "
+                    "autoscaler's) so both match; hold every step until they do."
+                    % (word, group_text, group_value.replace('"', '\\"'), self.settings["asg_group_%s_series" % bound],
+                       autoscaler_value.replace('"', '\\"'), self.settings["autoscaler_%s_series" % bound],
+                       self.cluster_thresholds["bounds_drift_for"], asg))))
+        return rules
 
 
 def _app_limits(thresholds, app):

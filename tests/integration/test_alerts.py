@@ -49,10 +49,14 @@ def test_rules_pass_promtool_check_and_every_alert_fires_and_stays_silent(tmp_pa
     assert again.changed() == 0, again
 
 
-def test_the_promtool_tests_catch_a_loosened_threshold(tmp_path):
-    _run, rules_dir = render(tmp_path, "-e", '{"alerts_thresholds": {"cloud_5xx_diff_points": 10}}')
+@pytest.mark.parametrize("loosened, alert", [
+    ('{"alerts_thresholds": {"cloud_5xx_diff_points": 10}}', "CloudshiftCloud5xxAboveOnprem"),
+    ('{"alerts_cluster_thresholds": {"bounds_drift_for": "30m"}}', "CloudshiftAutoscalerBoundsDrift"),
+])
+def test_the_promtool_tests_catch_a_loosened_threshold(tmp_path, loosened, alert):
+    _run, rules_dir = render(tmp_path, "-e", loosened)
     result = promtool_test(rules_dir)
-    assert result.returncode != 0 and "CloudshiftCloud5xxAboveOnprem" in result.stdout + result.stderr
+    assert result.returncode != 0 and alert in result.stdout + result.stderr
 
 
 def test_alertmanager_snippet_is_a_valid_route(tmp_path):
@@ -75,6 +79,7 @@ def test_alertmanager_snippet_is_a_valid_route(tmp_path):
     ('{"alerts_haproxy_matchers": "job=haproxy"}', "alerts_haproxy_matchers 'job=haproxy' is not a list of PromQL matchers"),
     ('{"alerts_labels": {"severity": "x"}}', "alerts_labels key 'severity' is set by the rules themselves"),
     ('{"alerts_cluster_thresholds": {"ready_nodes_max_ratio": 1.5}}', "ready_nodes_max_ratio 1.5 is not a ratio"),
+    ('{"alerts_asg_group_max_series": ""}', "alerts_asg_group_max_series '' must both be set or both be empty"),
     ('{"alerts_promtool": "/nonexistent/promtool"}', '"/nonexistent/promtool" is not installed'),
 ])
 def test_bad_settings_are_refused_naming_the_value_and_write_nothing(tmp_path, extra, message):

@@ -57,3 +57,30 @@ def test_the_dashboard_reads_only_series_the_rules_record_or_haproxy_exports():
     assert used and used <= recorded | exported, used - recorded - exported
     assert {"cloudshift:http_responses_2xx:ratio", "cloudshift:http_responses_5xx:ratio",
             "cloudshift:connect_time_seconds:avg", "cloudshift:response_time_seconds:avg"} <= used
+
+
+def _drift_rules(settings=None):
+    groups = alerts.rule_groups(local_apps(), settings=settings)["groups"]
+    return [rule for group in groups for rule in group["rules"] if rule.get("alert") == "CloudshiftAutoscalerBoundsDrift"]
+
+
+def test_the_drift_alert_compares_the_groups_own_bounds_with_the_autoscalers_per_bound():
+    rules = _drift_rules({"kube_matchers": 'job="ksm"', "asg_group_label": "dimension_AutoScalingGroupName",
+                          "asg_group_min_series": "aws_autoscaling_group_min_size_maximum",
+                          "asg_group_max_series": "aws_autoscaling_group_max_size_maximum"})
+    assert [rule["labels"]["bound"] for rule in rules] == ["min", "max"]
+    assert rules[0]["expr"] == (
+        '(max(aws_autoscaling_group_min_size_maximum{job="ksm",dimension_AutoScalingGroupName="nodes.cloudshift.local"})'
+        ' - on () max(cluster_autoscaler_node_group_min_count{job="ksm",node_group="nodes.cloudshift.local"})) != 0')
+    assert rules[0]["for"] == "15m" and rules[0]["labels"]["cluster"] == "nodes.cloudshift.local"
+
+
+def test_empty_group_series_render_no_drift_alert_and_half_set_ones_are_refused():
+    assert _drift_rules({"asg_group_min_series": "", "asg_group_max_series": ""}) == []
+    problems = alerts.alert_problems(local_apps(), settings=dict(
+        alerts.SETTINGS_DEFAULTS, asg_group_max_series="", asg_group_label="auto scaling"))
+    assert ("alerts_asg_group_min_series 'aws_autoscaling_group_min_size_average' and alerts_asg_group_max_series '' "
+            "must both be set or both be empty") in problems
+    assert "alerts_asg_group_label 'auto scaling' is not a Prometheus label name" in problems
+    problems = alerts.alert_problems(local_apps(), settings=dict(alerts.SETTINGS_DEFAULTS, autoscaler_min_series="a-b"))
+    assert problems == ["alerts_autoscaler_min_series 'a-b' is not a metric name"]
