@@ -17,6 +17,7 @@ import datetime
 import json
 import re
 
+from ansible_collections.cloudshift.migration.plugins.module_utils import k8s
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AWS_ARGUMENT_SPEC, AwsError, \
     aws_client, aws_problems, call
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
@@ -43,6 +44,8 @@ ARGUMENT_SPEC = dict(
     node_labels=dict(type="dict", default={}),
     max_ready_ratio=dict(type="float", default=0.9),
     not_ready_grace=dict(type="int", default=300),
+    kubernetes=dict(type="dict", options=k8s.KUBERNETES_SPEC),
+    max_restarts_last_hour=dict(type="int", default=3),
     fail_on_problems=dict(type="bool", default=True),
     **AWS_ARGUMENT_SPEC
 )
@@ -78,8 +81,12 @@ def input_problems(params):
             problems.append(str(exc))
     if params.get("nodes_file") and (params.get("ready_nodes") is not None or params.get("not_ready_nodes")):
         problems.append("give the nodes as nodes_file (kubectl get nodes -o json) or as ready_nodes/not_ready_nodes, not both")
-    if params.get("node_labels") and not params.get("nodes_file"):
-        problems.append("node_labels selects nodes of nodes_file: give nodes_file too")
+    if params.get("node_labels") and not params.get("nodes_file") and not params.get("kubernetes"):
+        problems.append("node_labels selects nodes of nodes_file or of the Kubernetes API: give nodes_file or kubernetes")
+    if params.get("kubernetes"):
+        problems.extend(k8s.kubernetes_problems(params["kubernetes"]))
+    if not 0 <= params.get("max_restarts_last_hour", 3) <= 100000:
+        problems.append("invalid max_restarts_last_hour %r: 0 to 100000" % params.get("max_restarts_last_hour"))
     if not 0 < params.get("max_ready_ratio", 0.9) <= 1:
         problems.append("invalid max_ready_ratio %r: above 0, at most 1" % params.get("max_ready_ratio"))
     if not 0 <= params.get("not_ready_grace", 300) <= 30 * 86400:
@@ -158,20 +165,12 @@ def pick_group(groups, asg_name, source):
     return groups[0]
 
 
-def parse_time(text):
-    if not text:
-        return None
-    try:
-        return datetime.datetime.strptime(text.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z")
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
 def node_readiness(nodes_json, labels=None, now=None):
     """[{name, ready, status, reason, since, seconds}] of the nodes carrying every one of labels."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if not isinstance(nodes_json, dict) or not isinstance(nodes_json.get("items"), list):
-        raise CapacityError("the nodes file is not the output of kubectl get nodes -o json (no items list)")
+        raise CapacityError("the nodes are not a NodeList (kubectl get nodes -o json, the API's /api/v1/nodes): "
+                            "no items list")
     nodes = []
     for item in nodes_json["items"]:
         metadata = item.get("metadata") or {}
@@ -181,7 +180,7 @@ def node_readiness(nodes_json, labels=None, now=None):
         conditions = (item.get("status") or {}).get("conditions") or []
         ready = [condition for condition in conditions if condition.get("type") == "Ready"]
         condition = ready[0] if ready else {}
-        since = parse_time(condition.get("lastTransitionTime"))
+        since = k8s.parse_time(condition.get("lastTransitionTime"))
         nodes.append({"name": metadata.get("name", "?"), "ready": condition.get("status") == "True",
                       "status": {"True": "Ready", "False": "NotReady"}.get(condition.get("status"), "Unknown"),
                       "reason": condition.get("reason"), "since": condition.get("lastTransitionTime"),
@@ -196,7 +195,38 @@ def check(name, ok, measured, expected, message):
             "message": message}
 
 
-def evaluate(asg, autoscaler, nodes, max_ready_ratio=0.9, not_ready_grace=300):
+def deployment_checks(deployment, max_restarts_last_hour=3):
+    """The app's Deployment (k8s.deployment_health): Ready replicas, restarts and churn in the last hour, HPA room."""
+    label = "Deployment %s/%s" % (deployment["namespace"], deployment["name"])
+    ready, wanted = deployment["ready_replicas"], deployment["replicas"]
+    checks = [check("deployment_ready", wanted > 0 and ready >= wanted, ready, wanted,
+                    "%s: %d of %d replicas Ready" % (label, ready, wanted)),
+              check("pod_restarts", deployment["restarts_last_hour"] <= max_restarts_last_hour,
+                    deployment["restarts_last_hour"], max_restarts_last_hour,
+                    "%s: %d container(s) restarted in the last hour (%d restarts in all), at most %d"
+                    % (label, deployment["restarts_last_hour"], deployment["restarts_total"], max_restarts_last_hour))]
+    churn_limit = 2 * max(wanted, 1)  # one rollout creates as many pods as the Deployment runs
+    checks.append(check("pod_churn", deployment["pods_created_last_hour"] <= churn_limit,
+                        deployment["pods_created_last_hour"], churn_limit,
+                        "%s: %d pod(s) created in the last hour for %d replicas, at most %d%s"
+                        % (label, deployment["pods_created_last_hour"], wanted, churn_limit,
+                           "" if deployment["pods_created_last_hour"] <= churn_limit else
+                           ": pods are killed and re-created (compare the ASG's and the autoscaler's min/max)")))
+    hpa = deployment.get("hpa")
+    if hpa and hpa.get("max") is not None and hpa.get("current") is not None:
+        cpu = ""
+        if hpa.get("cpu_current_pct") is not None:
+            cpu = ", CPU %s%% of requests (target %s%%)" % (hpa["cpu_current_pct"], hpa.get("cpu_target_pct"))
+        room = hpa["current"] < hpa["max"]
+        checks.append(check("hpa_room", room, hpa["current"], hpa["max"],
+                            "HPA %s: %d of at most %d replicas%s%s" % (
+                                hpa["name"], hpa["current"], hpa["max"], cpu,
+                                "" if room else ": at its maximum, no room to take more traffic")))
+    return checks
+
+
+def evaluate(asg, autoscaler, nodes, max_ready_ratio=0.9, not_ready_grace=300, deployment=None,
+             max_restarts_last_hour=3):
     """The checks, each with its measured value and what it is held against."""
     checks = []
     asg_label = "ASG %s" % asg["name"] if asg["name"] else "ASG"
@@ -235,6 +265,8 @@ def evaluate(asg, autoscaler, nodes, max_ready_ratio=0.9, not_ready_grace=300):
                                              " for %s s" % node["seconds"] if node["seconds"] is not None else "")
                                 for node in stuck) or "none")
                             + ("; not Ready for less: %s" % ", ".join(node["name"] for node in recent) if recent else "")))
+    if deployment is not None:
+        checks.extend(deployment_checks(deployment, max_restarts_last_hour))
     if asg.get("desired") is not None:
         inside = asg["min"] <= asg["desired"] <= asg["max"]
         checks.append(check("asg_desired", inside, asg["desired"], "%d-%d" % (asg["min"], asg["max"]),
@@ -276,6 +308,28 @@ def read_nodes(params):
     return nodes
 
 
+def read_kubernetes(params, asg, autoscaler, nodes):
+    """What the API gives that the explicit options did not: the nodes, the autoscaler's node group, the app's
+    Deployment (nodes_file/ready_nodes and autoscaler_nodes/autoscaler_manifest win over the API)."""
+    options = params["kubernetes"]
+    try:
+        cluster = k8s.read_cluster(options, want_nodes=nodes is None, want_autoscaler=autoscaler is None)
+        if cluster["nodes"] is not None:
+            nodes = node_readiness(cluster["nodes"], params.get("node_labels"))
+        if cluster["autoscaler"] is not None:
+            found = cluster["autoscaler"]
+            source = "%s at %s" % (found["source"], cluster["api"])
+            groups = found["groups"] if "groups" in found else autoscaler_groups([found["document"]])
+            autoscaler = dict(pick_group(groups, asg["name"], source), source=source)
+        deployment = None
+        if cluster["deployment"] is not None:
+            read = cluster["deployment"]
+            deployment = k8s.deployment_health(read["deployment"], read["pods"], read["hpa"])
+    except k8s.KubernetesError as exc:
+        raise CapacityError(str(exc))
+    return autoscaler, nodes, deployment
+
+
 def run(params):
     problems = input_problems(params)
     if problems:
@@ -292,9 +346,13 @@ def run(params):
         autoscaler = pick_group(autoscaler_groups(load_manifest(params["autoscaler_manifest"])), asg["name"],
                                 params["autoscaler_manifest"])
     nodes = read_nodes(params)
-    checks = evaluate(asg, autoscaler, nodes, params["max_ready_ratio"], params["not_ready_grace"])
+    deployment = None
+    if params.get("kubernetes"):
+        autoscaler, nodes, deployment = read_kubernetes(params, asg, autoscaler, nodes)
+    checks = evaluate(asg, autoscaler, nodes, params["max_ready_ratio"], params["not_ready_grace"], deployment,
+                      params.get("max_restarts_last_hour", 3))
     failed = [item for item in checks if item["status"] == "fail"]
-    result = {"asg": asg, "autoscaler": autoscaler, "nodes": nodes, "checks": checks,
+    result = {"asg": asg, "autoscaler": autoscaler, "nodes": nodes, "deployment": deployment, "checks": checks,
               "passed": not failed, "problems": [item["message"] for item in failed],
               "table": ["%-17s %-5s %s" % ("check", "", "figures")]
               + ["%-17s %-5s %s" % (item["check"], item["status"].upper(), item["message"]) for item in checks]}

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, route53
+from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, k8s, route53
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import aws_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
@@ -21,7 +21,8 @@ CLOUD_KEYS = ("load_balancer", "load_balancer_type", "target_groups", "min_healt
               "probe", "cluster")
 PROBE_KEYS = tuple(elb.PROBE_SPEC)
 CLUSTER_KEYS = ("asg_name", "asg_min", "asg_max", "autoscaler_nodes", "autoscaler_manifest", "nodes_file",
-                "ready_nodes", "node_labels", "max_ready_ratio", "not_ready_grace")
+                "ready_nodes", "node_labels", "max_ready_ratio", "not_ready_grace", "kubernetes",
+                "max_restarts_last_hour")
 DNS_KEYS = ("zone", "record", "private_zone", "type", "ipv6", "ttl", "evaluate_target_health", "soak_seconds",
             "wait_timeout", "target_dns_name", "target_hosted_zone_id")
 AWS_KEYS = ("region", "profile", "endpoint_url", "access_key", "secret_key", "session_token", "retry_mode",
@@ -110,13 +111,32 @@ def _cloud_problems(app, cloud, ca_file):
         if not isinstance(cluster, dict):
             return problems + ["cluster must be a dict, got %r" % (cluster,)]
         problems += _unknown(cluster, CLUSTER_KEYS, "cluster")
-        params = dict((key, cluster.get(key)) for key in CLUSTER_KEYS)
-        params.update({"node_labels": cluster.get("node_labels") or {},
-                       "max_ready_ratio": cluster.get("max_ready_ratio", 0.9),
-                       "not_ready_grace": cluster.get("not_ready_grace", 300), "region": "eu-west-1",
-                       "max_attempts": 5})
+        params = dict(cluster_params(app, cluster), region="eu-west-1", max_attempts=5)
+        kubernetes = params.get("kubernetes")
+        if kubernetes is not None and not isinstance(kubernetes, dict):
+            return problems + ["cluster: kubernetes must be a dict (kubeconfig or in_cluster...), got %r" % (kubernetes,)]
+        if kubernetes is not None:
+            try:
+                params["kubernetes"] = checked(k8s.KUBERNETES_SPEC, kubernetes, "cluster: kubernetes")
+            except CloudModelError as exc:
+                return problems + [str(exc)]
         problems += ["cluster: %s" % problem for problem in capacity.input_problems(params)]
     return problems
+
+
+def cluster_params(app, cluster):
+    """capacity_check's cluster options from an app's cloud.cluster (as given: typed by the caller). The Deployment
+    read from the Kubernetes API is the cluster's own, else the one the app's alerts watch."""
+    params = dict((key, cluster.get(key)) for key in CLUSTER_KEYS)
+    params.update({"node_labels": cluster.get("node_labels") or {},
+                   "max_ready_ratio": cluster.get("max_ready_ratio", 0.9),
+                   "not_ready_grace": cluster.get("not_ready_grace", 300),
+                   "max_restarts_last_hour": cluster.get("max_restarts_last_hour", 3)})
+    kubernetes = cluster.get("kubernetes")
+    deployment = (app.get("alerts") or {}).get("deployment")
+    if isinstance(kubernetes, dict) and "deployment" not in kubernetes and isinstance(deployment, dict):
+        params["kubernetes"] = dict(kubernetes, deployment=deployment)
+    return params
 
 
 def _dns_problems(app, cloud, dns):
@@ -162,7 +182,7 @@ def dns_soak_problems(node_states, soak_seconds, label, now=None):
             problems.append("%s is at step %s on %s, not 100: DNS moves only once the cloud takes all the traffic"
                             % (label, "none recorded" if step is None else step, node))
             continue
-        since = capacity.parse_time(state.get("updated_at"))
+        since = k8s.parse_time(state.get("updated_at"))
         if since is None:
             problems.append("%s on %s has no valid time for its step 100 (updated_at %r)"
                             % (label, node, state.get("updated_at")))
@@ -201,13 +221,8 @@ def capacity_params(app, aws):
     """capacity_check's options for an app's cluster (ASG, cluster-autoscaler, nodes)."""
     cluster = (app.get("cloud") or {}).get("cluster") or {}
     params = dict(aws or {})
-    for key in ("asg_name", "asg_min", "asg_max", "autoscaler_nodes", "autoscaler_manifest", "nodes_file", "ready_nodes"):
-        if cluster.get(key) is not None:
-            params[key] = cluster[key]
-    params.update({"node_labels": cluster.get("node_labels") or {},
-                   "max_ready_ratio": cluster.get("max_ready_ratio", 0.9),
-                   "not_ready_grace": cluster.get("not_ready_grace", 300),
-                   "fail_on_problems": False})
+    params.update((key, value) for key, value in cluster_params(app, cluster).items() if value is not None)
+    params["fail_on_problems"] = False
     return checked(capacity.ARGUMENT_SPEC, params, "the capacity check of %s" % app.get("name"))
 
 

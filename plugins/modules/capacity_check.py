@@ -18,6 +18,10 @@ description:
   - Counts Ready nodes (given, or read from a file of C(kubectl get nodes -o json)), which must be at least the
     ASG min and at most O(max_ready_ratio) of its max, and fails on nodes out of Ready (NotReady, Unknown) for
     O(not_ready_grace) seconds or more (the report's two of three nodes in Unknown for days).
+  - With O(kubernetes), what the other options do not give is read from the Kubernetes API (the C(kubernetes) Python
+    client), the nodes, the cluster-autoscaler's node group (its status ConfigMap, else its Deployment's C(--nodes)
+    flags) and, with O(kubernetes.deployment), the app's Deployment, its pods and its HorizontalPodAutoscaler (Ready
+    replicas, restarts and pods created in the last hour, room left to the HPA).
   - Reads only. Fails when a check fails (unless O(fail_on_problems=false)), with every figure in the message.
 options:
   asg_name:
@@ -44,7 +48,7 @@ options:
     description: A file of C(kubectl get nodes -o json).
     type: path
   node_labels:
-    description: Only the nodes of O(nodes_file) with all of these labels (the ASG's nodes).
+    description: Only the nodes (of O(nodes_file) or the API) with all of these labels (the ASG's nodes).
     type: dict
     default: {}
   ready_nodes:
@@ -54,6 +58,52 @@ options:
     description: Names of nodes not Ready, instead of O(nodes_file).
     type: list
     elements: str
+  kubernetes:
+    description: Read the cluster from the Kubernetes API, with a kubeconfig or the pod's in-cluster account.
+    type: dict
+    suboptions:
+      kubeconfig:
+        description: The kubeconfig file (its server, CA and credentials); or O(kubernetes.in_cluster).
+        type: path
+      context:
+        description: The kubeconfig's context to use (default, its current context).
+        type: str
+      in_cluster:
+        description: Use the service account of the pod this runs in.
+        type: bool
+        default: false
+      request_timeout:
+        description: Seconds each API request may take.
+        type: int
+        default: 10
+      autoscaler_namespace:
+        description: The namespace of the cluster-autoscaler.
+        type: str
+        default: kube-system
+      autoscaler_status_configmap:
+        description: The cluster-autoscaler's status ConfigMap (its node groups' minSize and maxSize), read first.
+        type: str
+        default: cluster-autoscaler-status
+      autoscaler_deployment:
+        description: The cluster-autoscaler's Deployment, whose C(--nodes) flags are read when the ConfigMap is missing.
+        type: str
+        default: cluster-autoscaler
+      deployment:
+        description: The app's Deployment (namespace, name); its pods and the HPA that scales it are read too.
+        type: dict
+        suboptions:
+          namespace:
+            description: Its namespace.
+            type: str
+            default: default
+          name:
+            description: Its name.
+            type: str
+            required: true
+  max_restarts_last_hour:
+    description: Containers of the app's pods that may have restarted in the last hour (O(kubernetes.deployment)).
+    type: int
+    default: 3
   max_ready_ratio:
     description: The share of the ASG's max that Ready nodes may reach (room to scale out).
     type: float
@@ -88,6 +138,18 @@ EXAMPLES = r"""
     nodes_file: /tmp/nodes.json
     node_labels:
       kops.k8s.io/instancegroup: nodes
+
+- name: The same read from the cluster's API, with the app's Deployment
+  cloudshift.migration.capacity_check:
+    region: eu-west-3
+    asg_name: nodes.k8s.6play.fr
+    kubernetes:
+      kubeconfig: ~/.kube/config
+      deployment:
+        namespace: default
+        name: application-01
+    node_labels:
+      kops.k8s.io/instancegroup: nodes
 """
 
 RETURN = r"""
@@ -110,8 +172,14 @@ asg:
   returned: success
   type: dict
 autoscaler:
-  description: The cluster-autoscaler's node group (min, max, name).
+  description: The cluster-autoscaler's node group (min, max, name; source when read from the Kubernetes API).
   returned: when given
+  type: dict
+deployment:
+  description:
+    - The app's Deployment as read from the API (namespace, name, replicas, ready_replicas, pods, restarts_last_hour,
+      restarts_total, pods_created_last_hour, hpa with min, max, current, desired, cpu_current_pct, cpu_target_pct).
+  returned: always
   type: dict
 nodes:
   description: The nodes counted (name, ready, status, reason, since, seconds).

@@ -4,10 +4,13 @@ and migrate.yml's step=dns / dns-rollback, with real HAProxy, upstreams and traf
 
 import json
 import os
+import re
+import time
 
 import pytest
 import yaml
 
+import kube_standin
 import traffic
 from aws_helpers import ThrottlingProxy, address_records, aws_client, is_change_batch
 from localenv_fixture import ROOT, LocalEnv, adhoc
@@ -286,6 +289,118 @@ def test_nodes_not_ready_past_the_grace_fail_naming_them(env, tmp_path):
     for node in nodes["items"][1:]:
         assert node["metadata"]["name"] in text, text
     assert "1 Ready nodes" in text or "1 Ready node" in text, text
+
+
+# -- capacity read from the Kubernetes API (a stand-in: no kube-apiserver can be installed here) ------------
+
+KUBE_TOKEN = "cloudshift-kube-Token-93ad1e"  # the kubeconfig's bearer token: must never reach any output
+
+
+@pytest.fixture
+def kube_api(env, tmp_path):
+    """kube_standin's API over TLS (a certificate of the environment's CA for 127.0.0.1) and a kubeconfig for it."""
+    cert, key = (os.path.join(env.pki_dir, APP + suffix) for suffix in (".crt", ".key"))
+    with kube_standin.KubeApiStandIn(6443 + env.port_offset, cert, key, KUBE_TOKEN) as api:
+        api.kubeconfig = kube_standin.write_kubeconfig(str(tmp_path / "kubeconfig"), api.url,
+                                                       os.path.join(env.pki_dir, "ca.crt"), KUBE_TOKEN)
+        yield api
+
+
+def kube_args(env, api, **extra):
+    cluster = env.app_model()["cloud"]["cluster"]
+    return env.aws(**dict(dict(asg_name=cluster["asg_name"], node_labels=cluster["node_labels"],
+                               kubernetes={"kubeconfig": api.kubeconfig,
+                                           "deployment": {"namespace": "default", "name": APP}}), **extra))
+
+
+def test_capacity_reads_nodes_the_autoscaler_and_the_deployment_through_the_kubernetes_api(env, kube_api):
+    result = adhoc(env, "cloudshift.migration.capacity_check", kube_args(env, kube_api), verbosity=3)
+    assert not result.failed, result.output
+    assert result["passed"] is True
+    assert [node["status"] for node in result["nodes"]] == ["Ready"] * 3  # the master is not of the ASG
+    assert result["autoscaler"] == {"name": "nodes.cloudshift.local", "min": 3, "max": 10, "source":
+                                    "ConfigMap kube-system/cluster-autoscaler-status at %s" % kube_api.url}
+    deployment = result["deployment"]
+    assert (deployment["ready_replicas"], deployment["replicas"], deployment["pods"]) == (3, 3, 3)
+    assert deployment["hpa"]["current"] == 3 and deployment["hpa"]["max"] == 10
+    assert "HPA application-01: 3 of at most 10 replicas, CPU 35% of requests (target 70%)" in "\n".join(result["table"])
+    assert {"/api/v1/nodes", "/api/v1/namespaces/kube-system/configmaps/cluster-autoscaler-status",
+            "/apis/apps/v1/namespaces/default/deployments/application-01", "/api/v1/namespaces/default/pods",
+            "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"} == set(kube_api.requests)
+    assert KUBE_TOKEN not in result.output
+
+
+def test_the_reports_drift_and_unknown_nodes_read_from_the_api_fail_with_their_figures(env, kube_api):
+    cluster = kube_api.cluster
+    cluster["configmaps"][("kube-system", "cluster-autoscaler-status")] = kube_standin.status_configmap(
+        [("nodes.cloudshift.local", 4, 10, 1)], text_format=True)
+    for node in cluster["nodes"][1:3]:
+        node.update(kube_standin.node(node["metadata"]["name"], "Unknown", time.time() - 7200))
+    result = adhoc(env, "cloudshift.migration.capacity_check", kube_args(env, kube_api))
+    assert result.failed
+    text = "; ".join(result["problems"])
+    assert "cluster-autoscaler min 4 != ASG nodes.cloudshift.local min 3" in text, text
+    assert "1 Ready nodes < ASG min 3" in text, text
+    for node in cluster["nodes"][1:3]:
+        assert re.search(r"%s Unknown for 72\d\d s" % re.escape(node["metadata"]["name"]), text), text
+
+
+def test_without_the_status_configmap_the_autoscalers_deployment_flags_are_read(env, kube_api):
+    cluster = kube_api.cluster
+    del cluster["configmaps"][("kube-system", "cluster-autoscaler-status")]
+    cluster["deployments"][("kube-system", "cluster-autoscaler")] = kube_standin.autoscaler_deployment(
+        "--nodes=3:12:nodes.cloudshift.local")
+    result = adhoc(env, "cloudshift.migration.capacity_check", kube_args(env, kube_api))
+    assert result.failed and result["autoscaler"]["source"].startswith("Deployment kube-system/cluster-autoscaler")
+    assert result["problems"] == ["cluster-autoscaler max 12 != ASG nodes.cloudshift.local max 10"]
+    del cluster["deployments"][("kube-system", "cluster-autoscaler")]
+    missing = adhoc(env, "cloudshift.migration.capacity_check", kube_args(env, kube_api))
+    assert missing.failed and ("no cluster-autoscaler in %s: neither ConfigMap kube-system/cluster-autoscaler-status "
+                               "nor Deployment kube-system/cluster-autoscaler" % kube_api.url) in missing["msg"]
+
+
+def test_a_wrong_token_or_an_unreachable_api_fails_clearly_without_the_token(env, kube_api, tmp_path):
+    wrong = kube_standin.write_kubeconfig(str(tmp_path / "wrong"), kube_api.url, os.path.join(env.pki_dir, "ca.crt"),
+                                          "not-the-token")
+    result = adhoc(env, "cloudshift.migration.capacity_check",
+                   kube_args(env, kube_api, kubernetes={"kubeconfig": wrong}), verbosity=3)
+    assert result.failed and "Kubernetes API: reading the nodes answered 401 Unauthorized" in result["msg"], result.output
+    rogue = kube_standin.write_kubeconfig(str(tmp_path / "rogue"), kube_api.url,
+                                          os.path.join(env.pki_dir, "rogue-ca.crt"), KUBE_TOKEN)
+    result = adhoc(env, "cloudshift.migration.capacity_check",
+                   kube_args(env, kube_api, kubernetes={"kubeconfig": rogue}), verbosity=3)
+    assert result.failed and "reading the nodes failed" in result["msg"] and "CERTIFICATE_VERIFY_FAILED" in result["msg"]
+    assert KUBE_TOKEN not in result.output
+
+
+def test_a_step_up_is_refused_on_the_autoscaler_drift_the_api_shows(env, kube_api):
+    """The app model's cloud.cluster.kubernetes, as an operator sets it: migrate.yml reads the cluster through the
+    API before traffic goes up; force does not override a failed capacity check."""
+    env.migrate(APP, 0, "-e", "force=true")
+    cluster = env.app_model()["cloud"]["cluster"]
+    saved = dict(cluster)
+    for key in ("autoscaler_manifest", "nodes_file"):
+        cluster.pop(key)
+    cluster["kubernetes"] = {"kubeconfig": kube_api.kubeconfig}
+    env.set_soak(2)  # writes the app model
+    kube_api.cluster["configmaps"][("kube-system", "cluster-autoscaler-status")] = kube_standin.status_configmap(
+        [("nodes.cloudshift.local", 4, 10, 3)])
+    try:
+        refused = env.migrate(APP, 5, "-e", "force=true", check=False)
+        assert refused.returncode != 0, refused
+        assert "the capacity check failed: cluster-autoscaler min 4 != ASG nodes.cloudshift.local min 3" in refused.output
+        assert env.recorded_step(APP) == 0 and env.weights(APP)[CLOUD] == 0
+        kube_api.cluster["configmaps"][("kube-system", "cluster-autoscaler-status")] = kube_standin.status_configmap(
+            [("nodes.cloudshift.local", 3, 10, 3)])
+        env.migrate(APP, 5, "-e", "force=true")
+        assert env.recorded_step(APP) == 5
+        assert "/apis/apps/v1/namespaces/default/deployments/application-01" in kube_api.requests
+    finally:
+        cluster.clear()
+        cluster.update(saved)
+        env.set_soak(2)
+        env.migrate(APP, 0, "-e", "force=true")
+    assert KUBE_TOKEN not in refused.output
 
 
 # -- the Route53 module: check mode, idempotence, exact restore, weights, no secret in output --------

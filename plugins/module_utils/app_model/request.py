@@ -283,5 +283,5 @@ def target_of(apps, request, settings=None):
     target = dict((key, backend[key]) for key in ("app", "route", "label", "host", "initial_step", "cloud_servers",
                                                   "onprem_servers", "thresholds"))
     target.update(backend=backend["name"], cloud=app.get("cloud"), dns=app.get("dns"),
-                  app_entry=dict((key, app.get(key)) for key in ("name", "host", "health_check", "cloud", "dns")))
+                  app_entry=dict((key, app.get(key)) for key in ("name", "host", "health_check", "cloud", "dns", "alerts")))
     return target
