@@ -116,6 +116,9 @@ def _cloud_problems(app, cloud, ca_file):
         if kubernetes is not None and not isinstance(kubernetes, dict):
             return problems + ["cluster: kubernetes must be a dict (kubeconfig or in_cluster...), got %r" % (kubernetes,)]
         if kubernetes is not None:
+            unknown = _unknown(kubernetes, tuple(k8s.KUBERNETES_SPEC), "kubernetes")
+            if unknown:
+                return problems + ["cluster: %s" % problem for problem in unknown]
             try:
                 params["kubernetes"] = checked(k8s.KUBERNETES_SPEC, kubernetes, "cluster: kubernetes")
             except CloudModelError as exc:

@@ -340,6 +340,12 @@ def test_a_good_cloud_side_has_no_problem():
     (with_changes(cloud__load_balancer_type="alb"), "app application-02 cloud: invalid load_balancer_type 'alb'"),
     (with_changes(cloud__cluster={"asg_name": "n", "autoscaler_nodes": "3-10"}),
      "app application-02 cloud: cluster: invalid cluster-autoscaler node group '3-10'"),
+    (with_changes(cloud__cluster={"asg_name": "n", "kubernetes": "~/.kube/config"}),
+     "app application-02 cloud: cluster: kubernetes must be a dict (kubeconfig or in_cluster...), got '~/.kube/config'"),
+    (with_changes(cloud__cluster={"asg_name": "n", "kubernetes": {"kubeconfig": "/nonexistent/kube"}}),
+     "app application-02 cloud: cluster: kubernetes.kubeconfig /nonexistent/kube is not a file"),
+    (with_changes(cloud__cluster={"asg_name": "n", "kubernetes": {"in_cluster": True, "timeout": 3}}),
+     "app application-02 cloud: cluster: kubernetes has unknown key timeout (known: kubeconfig, context, in_cluster"),
 ])
 def test_cloud_problems_name_the_app_and_the_value(app, message):
     problems = cloud_model.cloud_problems([app], AWS)
@@ -425,3 +431,13 @@ def test_an_edited_backup_is_refused_naming_what_is_wrong():
         "its digest does not match its content (no digest): it was changed after the cutover wrote it"]
     assert route53.backup_problems(saved_backup(record_sets=[]), "Z123", "application-02.6play.fr.") == [
         "it holds no record set"]
+
+
+def test_the_clusters_api_reads_the_deployment_the_apps_alerts_watch_unless_it_names_its_own():
+    app = with_changes(cloud__cluster={"asg_name": "n", "kubernetes": {"in_cluster": True}})
+    app["alerts"] = {"deployment": {"name": "application-02"}}
+    params = cloud_model.capacity_params(app, AWS)
+    assert params["kubernetes"]["deployment"] == {"namespace": "default", "name": "application-02"}
+    assert params["kubernetes"]["autoscaler_status_configmap"] == "cluster-autoscaler-status"
+    app["cloud"]["cluster"]["kubernetes"]["deployment"] = {"namespace": "web", "name": "api"}
+    assert cloud_model.capacity_params(app, AWS)["kubernetes"]["deployment"] == {"namespace": "web", "name": "api"}
