@@ -662,3 +662,84 @@ def test_role_haproxy_end_to_end(deployment):
     check_bad_models_refused(deployed)
     check_refused_config_changes_nothing(deployed)
     check_insecure_warns_in_check_mode(deployed)
+
+
+# A Lambda target: a server with a Host of its own ---------------------------------------------------
+
+LAMBDA_HOST = "abcdefghij0123456789klmnopqrstuv.lambda-url.eu-west-3.on.aws"
+LAMBDA_CHECK_HOST = "health.lambda.example.test"
+HOST_THREE = "three.example.test"
+LAMBDA_PORTS = {"onprem-three": 19105, "lambda-three": 19106}
+
+
+class LambdaDeployment(Deployment):
+    def apps(self):
+        return [{"name": "app-three", "host": HOST_THREE, "initial_step": 50, "health_check": {"path": "/health"},
+                 "servers": [
+                     {"name": "onprem-three", "side": "onprem", "address": "127.0.0.1",
+                      "port": LAMBDA_PORTS["onprem-three"], "inter": "500ms"},
+                     # The function URL answers under its own Host and certificate name; its health checks go to
+                     # another Host (an API Gateway custom domain would do the same).
+                     {"name": "lambda-three", "side": "cloud", "address": "127.0.0.1",
+                      "port": LAMBDA_PORTS["lambda-three"], "host": LAMBDA_HOST, "check_host": LAMBDA_CHECK_HOST,
+                      "inter": "500ms"},
+                 ]}]
+
+
+def test_a_lambda_server_gets_its_own_host_and_sni_and_on_prem_the_apps(tmp_path):
+    ca_key, ca_cert = make_ca("cloudshift lambda test CA")
+    ca_file = write_ca(ca_cert, str(tmp_path / "ca.crt"))
+    lambda_cert = make_server_cert(ca_key, ca_cert, LAMBDA_HOST, str(tmp_path), "lambda")
+    assert_port_free(FRONTEND_PORT)
+    onprem = Upstream("onprem-three", LAMBDA_PORTS["onprem-three"])
+    function = Upstream("lambda-three", LAMBDA_PORTS["lambda-three"], cert=lambda_cert)
+    deployed = LambdaDeployment(tmp_path, ca_file)
+    deployed.write_inventory()
+    try:
+        deployed.site()
+        config = deployed.config_text()
+        assert "server lambda-three abns@cloudshift-relay:app-three:lambda-three check" in config
+        assert ("server lambda-three 127.0.0.1:%d ssl verify required sni str(%s) check-sni %s ca-file %s"
+                % (LAMBDA_PORTS["lambda-three"], LAMBDA_HOST, LAMBDA_HOST, ca_file)) in config
+        wait_for(lambda: all(state["up"] for key, state in servers_state(deployed.admin_socket).items()
+                             if key[0] == "app-three"), what="both servers of app-three UP")
+        answered = [get(HOST_THREE, "/req/three-%d" % index) for index in range(20)]
+        assert all(status == 200 for status, _server, _body in answered), answered
+        assert {server for _status, server, _body in answered} == {"onprem-three", "lambda-three"}
+        assert function.proxied() and onprem.proxied()
+        assert {request["host"] for request in function.proxied()} == {LAMBDA_HOST}
+        assert set(function.snapshot()[1]) == {LAMBDA_HOST}  # the SNI of every TLS handshake, checks included
+        assert {request["host"] for request in function.health_checks()} == {LAMBDA_CHECK_HOST}
+        assert {request["host"] for request in onprem.proxied() + onprem.health_checks()} == {HOST_THREE}
+        assert function.snapshot()[2] == []  # no TLS failure: the certificate's name is the function URL's
+
+        # A hitless reload under traffic: the relay's abns@ listener passes to the new worker like the frontend's.
+        failures, stop = [], threading.Event()
+
+        def traffic():
+            index = 0
+            while not stop.is_set():
+                index += 1
+                try:
+                    status, server, _body = get(HOST_THREE, "/req/reload-%d" % index)
+                    if status != 200:
+                        failures.append((index, status, server))
+                except (OSError, http.client.HTTPException) as exc:
+                    failures.append((index, repr(exc)))
+                time.sleep(0.01)
+
+        served_before = len(function.proxied())
+        thread = threading.Thread(target=traffic)
+        thread.start()
+        try:
+            counts, output = deployed.site("-e", "haproxy_close_spread_time=2s")
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            thread.join(timeout=60)
+        assert counts["changed"] >= 1 and "close-spread-time 2s" in deployed.config_text(), output[-3000:]
+        assert failures == [] and len(function.proxied()) > served_before
+    finally:
+        deployed.kill()
+        onprem.close()
+        function.close()

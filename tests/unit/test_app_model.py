@@ -65,9 +65,25 @@ def test_cloud_servers_are_checked_hard_and_spoken_to_in_tls_by_default():
     model = resolve(local_apps(), settings={"ca_file": "/ca.crt"})
     servers = dict((server["side"], server) for server in find_backend(model, "application-01")["servers"])
     cloud, onprem = servers["cloud"], servers["onprem"]
-    assert (cloud["tls"], cloud["verify"], cloud["sni"], cloud["ca_file"]) == (True, "required", "application-01.6play.fr", "/ca.crt")
+    assert (cloud["tls"], cloud["verify"], cloud["check_sni"], cloud["ca_file"]) == (True, "required", "application-01.6play.fr", "/ca.crt")
+    assert (cloud["sni"], cloud["host"], cloud["relay"]) == (None, "application-01.6play.fr", None)  # sni req.hdr(host)
     assert (cloud["inter"], cloud["fall"], cloud["rise"], cloud["observe_layer7"]) == ("1s", 1, 2, True)
     assert (onprem["tls"], onprem["inter"], onprem["observe_layer7"], onprem["ca_file"]) == (False, None, False, None)
+
+
+def test_a_server_with_a_host_of_its_own_gets_one_relay_shared_by_the_apps_route_backends():
+    apps = local_apps()
+    lambda_host = "abc.lambda-url.eu-west-3.on.aws"
+    apps[1]["servers"][1].update(host=lambda_host)
+    model = resolve(apps, settings={"ca_file": "/ca.crt"})
+    backends = [backend for backend in model["backends"] if backend["app"] == "application-02"]
+    assert len(backends) > 1 and all(backend["has_relays"] for backend in backends)
+    server = [item for item in backends[1]["servers"] if item["side"] == "cloud"][0]
+    assert (server["host"], server["check_host"], server["sni"], server["check_sni"]) == (lambda_host,) * 4
+    assert server["relay"] == "cloudshift-relay:application-02:aws-prod-Kubernetes-application-02"
+    assert [(relay["relay"], relay["app_host"]) for relay in model["relays"]] == [
+        (server["relay"], "application-02.6play.fr")]
+    assert not find_backend(model, "application-01")["has_relays"]
 
 
 def test_the_maps_and_their_paths_come_from_the_model():

@@ -76,6 +76,11 @@ def resolve_server(app, server, backup, weight, ca_file):
     tls = server["tls"] if server.get("tls") is not None else is_cloud
     verify = _or_default(server, "verify", "required")
     observe = server["observe_layer7"] if server.get("observe_layer7") is not None else is_cloud
+    app_host = app.get("host")
+    own_host = server.get("host") or app_host
+    check_host = server.get("check_host") or own_host
+    # None: the request's own Host (sni req.hdr(host)), the field report's line.
+    sni = server.get("sni") or (own_host if own_host != app_host else None)
     resolved = {
         "name": server["name"],
         "side": server["side"],
@@ -83,7 +88,14 @@ def resolve_server(app, server, backup, weight, ca_file):
         "port": _port(server.get("port")),
         "tls": bool(tls),
         "verify": verify,
-        "sni": app.get("host") if tls else None,
+        "host": own_host,
+        "check_host": check_host,
+        "sni": sni if tls else None,
+        "check_sni": (server.get("check_sni") or sni or app_host) if tls else None,
+        # A server with a Host of its own (a Lambda function URL, an API Gateway domain) is reached through a relay
+        # of its own: HAProxy sets headers per backend, not per server (docs/app-model.md, "Lambda targets").
+        "relay": relay_name(app["name"], server["name"]) if app_host not in (own_host, None) or check_host != app_host
+        else None,
         "ca_file": _or_default(server, "ca_file", ca_file) if tls and verify == "required" else None,
         "insecure": bool(tls) and verify == "none",
         "observe_layer7": bool(observe),
@@ -93,6 +105,21 @@ def resolve_server(app, server, backup, weight, ca_file):
     for key in ("inter", "fall", "rise"):
         resolved[key] = _or_default(server, key, CLOUD_CHECK_DEFAULTS[key] if is_cloud else None)
     return resolved
+
+
+def relay_name(app_name, server_name):
+    """The listen section (and its abns@ address) relaying an app's server that has a Host of its own."""
+    return "cloudshift-relay:%s:%s" % (app_name, server_name)
+
+
+def resolve_relays(backends):
+    """One relay per app server with a Host of its own (its route backends share it), in the app model's order."""
+    relays = {}
+    for backend in backends:
+        for server in backend["servers"]:
+            if server["relay"] and server["relay"] not in relays:
+                relays[server["relay"]] = dict(server, app=backend["app"], app_host=backend["host"])
+    return list(relays.values())
 
 
 def step_of(recorded_state, route, initial_step):
@@ -165,6 +192,7 @@ def resolve_backend(app, route, recorded_state, settings):
         "cloud_servers": [server["name"] for server in servers if server["side"] == CLOUD],
         "onprem_servers": [server["name"] for server in servers if server["side"] == ONPREM],
         "weights": dict((server["name"], server["weight"]) for server in servers),
+        "has_relays": any(server["relay"] for server in servers),
         "health_check": {"path": _or_default(health_check, "path", "/"),
                          "expect_status": health_check.get("expect_status")},
         "retry": retry_of(app, settings),
@@ -230,6 +258,7 @@ def resolve(apps, recorded=None, settings=None):
             backends.append(resolve_backend(app, route, state, settings))
     return {
         "backends": backends,
+        "relays": resolve_relays(backends),
         "maps": map_files(apps, settings),
         "shadow": [resolve_shadow(app) for app in apps if app.get("shadow") is not None],
         "regex_apps": [app["name"] for app in apps if route_model.regex_map_entries(app)],

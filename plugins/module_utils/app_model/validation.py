@@ -403,7 +403,7 @@ def settings_problems(settings):
 # ------------------------------------------------------------------ the app model
 
 
-def _server_problems(server, app_label):
+def _server_problems(server, app_label, app_host=None):
     name = _get(server, "name")
     label = "%s server %s" % (app_label, _json(name))
     problems = []
@@ -434,10 +434,34 @@ def _server_problems(server, app_label):
         value = _get(server, key)
         if value is not None and not _is_whole_number(value, DIGITS, 1):
             problems.append("%s: %s %s is not a positive integer" % (label, key, _json(value)))
+    return problems + _server_host_problems(server, label, app_host)
+
+
+def _server_host_problems(server, label, app_host):
+    """A server's own Host, SNI and health-check Host/SNI (a Lambda function URL, an API Gateway domain)."""
+    problems = []
+    for key in ("host", "check_host", "sni", "check_sni"):
+        value = _get(server, key)
+        if value is not None and not _is_matching_string(HOST, value):
+            problems.append("%s: %s %s is not a valid host name" % (label, key, _json(value)))
+    if problems:
+        return problems
+    side = _get(server, "side")
+    tls = _to_bool(_get(server, "tls")) if _get(server, "tls") is not None else side == "cloud"
+    for key in ("sni", "check_sni"):
+        if _get(server, key) is not None and not tls:
+            problems.append("%s: %s %s needs tls: true (a server without TLS sends no SNI)" % (label, key, _json(_get(server, key))))
+    own_host = _get(server, "host") or app_host
+    relayed = own_host != app_host or (_get(server, "check_host") or own_host) != app_host
+    sni = _get(server, "sni") or (own_host if own_host != app_host else None)
+    check_sni = _get(server, "check_sni")
+    if relayed and check_sni is not None and check_sni != (sni or own_host):
+        problems.append("%s: check_sni %s differs from the SNI %s its requests get: a server with its own host is "
+                        "checked through its relay, with the same SNI" % (label, _json(check_sni), _json(sni or own_host)))
     return problems
 
 
-def _servers_problems(servers, app_label):
+def _servers_problems(servers, app_label, app_host=None):
     # A string or a mapping of servers failed the template unless empty, which was no servers: so is anything
     # but a list.
     servers = servers if isinstance(servers, (list, tuple)) else []
@@ -447,7 +471,7 @@ def _servers_problems(servers, app_label):
     problems += ["%s: has no %s server (at least one server per side)" % (app_label, side)
                  for side in SIDES if not any(_get(server, "side") == side for server in servers)]
     for server in servers:
-        problems += _server_problems(server, app_label)
+        problems += _server_problems(server, app_label, app_host)
     return problems
 
 
@@ -476,7 +500,7 @@ def _app_problems(app, reserved_names):
     if expect_status is not None and not _matches(STATUSES, expect_status):
         problems.append("%s: health_check.expect_status %s is not a status, range or list (200, 200-399, 200,204)"
                         % (label, _json(expect_status)))
-    return problems + _servers_problems(_get(app, "servers", []), label)
+    return problems + _servers_problems(_get(app, "servers", []), label, _text(host))
 
 
 def apps_problems(apps, settings=None):
