@@ -12,13 +12,15 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, k8s, route53
+from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, k8s, lambda_side, route53
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import aws_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
 
 CLOUD_KEYS = ("load_balancer", "load_balancer_type", "target_groups", "min_healthy_targets", "wait_timeout",
-              "probe", "cluster")
+              "probe", "cluster", "lambda")
+LAMBDA_KEYS = ("function", "qualifier", "endpoint", "expected_concurrency", "max_throttles", "max_error_rate",
+               "window_seconds")
 PROBE_KEYS = tuple(elb.PROBE_SPEC)
 CLUSTER_KEYS = ("asg_name", "asg_min", "asg_max", "autoscaler_nodes", "autoscaler_manifest", "nodes_file",
                 "ready_nodes", "node_labels", "max_ready_ratio", "not_ready_grace", "kubernetes",
@@ -83,7 +85,9 @@ def _cloud_problems(app, cloud, ca_file):
     if not isinstance(cloud, dict):
         return ["must be a dict, got %r" % (cloud,)]
     problems = _unknown(cloud, CLOUD_KEYS, "it")
-    if cloud.get("load_balancer") is not None or cloud.get("probe") is not None:
+    if cloud.get("lambda") is not None:
+        problems += _lambda_problems(app, cloud, ca_file)
+    if cloud.get("load_balancer") is not None or (cloud.get("probe") is not None and cloud.get("lambda") is None):
         if not isinstance(cloud.get("load_balancer"), str):
             problems.append("load_balancer (the ELB's name) is required with a probe")
         else:
@@ -140,6 +144,46 @@ def cluster_params(app, cluster):
     if isinstance(kubernetes, dict) and "deployment" not in kubernetes and isinstance(deployment, dict):
         params["kubernetes"] = dict(kubernetes, deployment=deployment)
     return params
+
+
+def _lambda_problems(app, cloud, ca_file):
+    entry = cloud["lambda"]
+    if not isinstance(entry, dict):
+        return ["lambda must be a dict (function, qualifier...), got %r" % (entry,)]
+    problems = _unknown(entry, LAMBDA_KEYS, "lambda")
+    if cloud.get("cluster") is not None:
+        problems.append("lambda and cluster: a Lambda side has no nodes to check; give one of the two")
+    if not problems:
+        try:
+            params = lambda_params(app, {"region": "eu-west-1", "max_attempts": 5}, ca_file)
+        except CloudModelError as exc:
+            return [str(exc)]
+        problems += ["lambda: %s" % problem for problem in lambda_side.input_problems(params)]
+    return problems
+
+
+def lambda_host(app):
+    """The Host the app's Lambda side answers under: its cloud servers' own host (docs/app-model.md)."""
+    hosts = [server.get("host") for server in app.get("servers") or []
+             if server.get("side") == "cloud" and server.get("host")]
+    return hosts[0] if hosts else None
+
+
+def lambda_params(app, aws, ca_file=None):
+    """lambda_side's options for an app's Lambda side: the function, its endpoint's Host, the probe of its health
+    path, and the capacity thresholds."""
+    cloud = app.get("cloud") or {}
+    entry = dict(cloud.get("lambda") or {})
+    params = dict(aws or {})
+    params.update((key, value) for key, value in entry.items() if value is not None)
+    host = lambda_host(app)
+    probe = dict((key, value) for key, value in (cloud.get("probe") or {}).items() if value is not None)
+    probe.setdefault("path", (app.get("health_check") or {}).get("path") or "/")
+    if host:
+        probe.setdefault("host", host)
+    probe.setdefault("ca_file", ca_file)
+    params.update({"host": host, "probe": probe})
+    return checked(lambda_side.ARGUMENT_SPEC, params, "the Lambda side of %s" % app.get("name"))
 
 
 def _dns_problems(app, cloud, dns):
@@ -229,42 +273,58 @@ def capacity_params(app, aws):
     return checked(capacity.ARGUMENT_SPEC, params, "the capacity check of %s" % app.get("name"))
 
 
-def cloud_checks(app, aws, ca_file, check_elb, check_capacity):
-    """The ELB's health and the cluster's capacity, as asked and as the app model has them (I/O: AWS, a probe).
-
-    Returns {"health": elb result or None, "capacity": capacity result or None, "errors": {check: why it could not
-    be made}}; a check the app has no entry for is not made.
-    """
+def needed_checks(app, check_elb, check_capacity):
+    """The checks the app's cloud side has, among those asked, in the order they are judged: health before
+    capacity (traffic may not go to an unhealthy side whatever its capacity)."""
     cloud = app.get("cloud") or {}
-    outcome = {"health": None, "capacity": None, "errors": {}}
-    if check_elb and cloud.get("load_balancer"):
+    return [name for name, asked, key in (("health", check_elb, "load_balancer"), ("lambda_health", check_elb, "lambda"),
+                                          ("capacity", check_capacity, "cluster"),
+                                          ("lambda_capacity", check_capacity, "lambda"))
+            if asked and cloud.get(key)]
+
+
+def cloud_checks(app, aws, ca_file, check_elb, check_capacity):
+    """The cloud side's health and capacity (ELB and cluster, or Lambda), as asked and as the app model has them
+    (I/O: AWS, a probe).
+
+    Returns {"health", "lambda_health", "capacity", "lambda_capacity": each result or None, "errors": {check: why it
+    could not be made}}; a check the app has no entry for is not made.
+    """
+    outcome = {"health": None, "lambda_health": None, "capacity": None, "lambda_capacity": None, "errors": {}}
+    needed = needed_checks(app, check_elb, check_capacity)
+    runs = {"health": (lambda: elb.run(elb_params(app, aws, ca_file)), elb.ElbError),
+            "capacity": (lambda: capacity.run(capacity_params(app, aws)), capacity.CapacityError)}
+    for name, (work, error) in runs.items():
+        if name in needed:
+            try:
+                outcome[name] = work()
+            except (error, CloudModelError) as exc:
+                outcome["errors"][name] = str(exc)
+    if "lambda_health" in needed or "lambda_capacity" in needed:
         try:
-            outcome["health"] = elb.run(elb_params(app, aws, ca_file))
-        except (elb.ElbError, CloudModelError) as exc:
-            outcome["errors"]["health"] = str(exc)
-    if check_capacity and cloud.get("cluster"):
-        try:
-            outcome["capacity"] = capacity.run(capacity_params(app, aws))
-        except (capacity.CapacityError, CloudModelError) as exc:
-            outcome["errors"]["capacity"] = str(exc)
+            params = dict(lambda_params(app, aws, ca_file), capacity="lambda_capacity" in needed)
+            result = lambda_side.run(params)
+            outcome["lambda_capacity"] = result.pop("capacity", None)
+            if "lambda_health" in needed:
+                outcome["lambda_health"] = result
+        except (lambda_side.LambdaError, CloudModelError) as exc:
+            for name in ("lambda_health", "lambda_capacity"):
+                if name in needed:
+                    outcome["errors"][name] = str(exc)
     return outcome
 
 
 def cloud_verdict(app, checks, check_elb, check_capacity):
-    """(refusal lines or None, tables) of the checks asked, from cloud_checks' outcome (pure). The ELB comes first:
+    """(refusal lines or None, tables) of the checks asked, from cloud_checks' outcome (pure). Health comes first:
     traffic may not go to an unhealthy cloud side whatever its capacity. Force never overrides these."""
-    cloud = app.get("cloud") or {}
     tables = []
-    for name, asked, configured in (("health", check_elb, cloud.get("load_balancer")),
-                                    ("capacity", check_capacity, cloud.get("cluster"))):
-        if not asked or not configured:
-            continue
+    for name in needed_checks(app, check_elb, check_capacity):
         if name in checks["errors"]:
             raise CloudModelError(checks["errors"][name])
         result = checks[name]
         tables += [""] + result["table"]
-        if name == "health" and not result["healthy"]:
+        if name in ("health", "lambda_health") and not result["healthy"]:
             return ["the cloud side is not healthy: %s" % "; ".join(result["problems"])] + result["table"], tables
-        if name == "capacity" and not result["passed"]:
+        if name in ("capacity", "lambda_capacity") and not result["passed"]:
             return ["the capacity check failed: %s" % "; ".join(result["problems"])] + result["table"], tables
     return None, tables

@@ -88,14 +88,18 @@ def window_request(gate_window):
     return {"start": "now", "seconds": gate_window} if gate_window else {"start": "step", "seconds": 0}
 
 
-def summary(target, verdict, raising, gate_window, reports):
-    """The table migrate.yml ends with: nodes, shares, servers, and cloud against on-prem."""
+def summary(target, verdict, raising, gate_window, reports, cloud_tables=None):
+    """The table migrate.yml ends with: nodes, shares, servers, cloud against on-prem, and the cloud side's checks
+    (ELB or Lambda health, capacity) when the step went up."""
     since = "the gate window started" if gate_window else "the previous step was set"
     lines = step_table(reports)
     lines += ["", "cloud against on-prem since %s (%s s):" % (since, verdict["window"]["seconds"])]
     lines += verdict["figures"] + [""]
     lines += ["gate of the step up:"] if raising else ["gate (information only: going down is not gated):"]
-    return lines + verdict["table"]
+    lines += verdict["table"]
+    if cloud_tables:
+        lines += ["", "the cloud side before traffic went up:"] + list(cloud_tables[1:] if cloud_tables[0] == "" else cloud_tables)
+    return lines
 
 
 def _settings(args):
@@ -143,7 +147,7 @@ def begin(args, fleet):
     run = {"changed": False, "verb": request["verb"], "request": request, "target": target,
            "cloud_prefetch": bool(target and request["verb"] in ("step", "dns") and request.get("step") != 0
                                   and request.get("step") != "dns-rollback"
-                                  and any((target.get("cloud") or {}).get(key) for key in ("load_balancer", "cluster"))),
+                                  and any((target.get("cloud") or {}).get(key) for key in ("load_balancer", "cluster", "lambda"))),
            "lock_node": request["lock_node"], "lock": None, "apps": every_app,
            "window": window_request(request.get("gate_window") or 0)}
     ttl = int(args.get("lock_ttl") or 900)
@@ -267,7 +271,8 @@ def finish_step(run, decision, active, every, measured, applied, undone, failure
     result["reports"] = reports
     if gate_result:
         result["report"] = summary(target, gate_result, decision.get("raising"),
-                                   request.get("gate_window") if decision.get("raising") else 0, reports)
+                                   request.get("gate_window") if decision.get("raising") else 0, reports,
+                                   decision.get("cloud_tables"))
     return result
 
 
@@ -306,9 +311,7 @@ def _cloud_side(target, args, check_elb, check_capacity, prefix, prefetched=None
     if not (check_elb or check_capacity):
         return {"tables": []}
     app = target["app_entry"]
-    cloud = app.get("cloud") or {}
-    needed = [name for name, asked, key in (("health", check_elb, "load_balancer"), ("capacity", check_capacity, "cluster"))
-              if asked and cloud.get(key)]
+    needed = cloud_model.needed_checks(app, check_elb, check_capacity)
     checks = prefetched() if prefetched else None
     if not checks or any(checks.get(name) is None and name not in (checks.get("errors") or {}) for name in needed):
         checks = cloud_model.cloud_checks(app, args.get("aws") or {}, args.get("ca_file"), check_elb, check_capacity)

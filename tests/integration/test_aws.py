@@ -2,16 +2,19 @@
 throttling, a real HTTP proxy in front of it: ELB health, the capacity checks, the Route53 cutover
 and migrate.yml's step=dns / dns-rollback, with real HAProxy, upstreams and traffic behind them."""
 
+import io
 import json
 import os
 import re
 import time
+import zipfile
 
 import pytest
 import yaml
 
 import kube_standin
 import traffic
+from test_role_haproxy import Upstream, make_ca, make_server_cert, write_ca
 from aws_helpers import ThrottlingProxy, address_records, aws_client, is_change_batch
 from localenv_fixture import ROOT, LocalEnv, adhoc
 
@@ -22,7 +25,7 @@ CLOUD = "aws-prod-Kubernetes-application-01"
 ONPREM = "onprem-prod-front-application-01"
 ORIGINAL = [{"Name": RECORD, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "127.0.0.1"}]}]
 ELB_DNS = "cloudshift-local-1.eu-west-3.elb.amazonaws.com"
-PORT_OFFSET = 12000  # HAProxy and upstreams 20080-20544, moto 16566: clashes with no other test environment
+PORT_OFFSET = 12000  # HAProxy and upstreams 20080-20544, moto 16566, the Kubernetes stand-in 19443 and a Lambda endpoint 19444: clash with no other test environment
 SECRET = "cloudshift-test-Secret-4f9b1c"  # moto takes any key: this one must never reach any output
 
 
@@ -41,6 +44,9 @@ class AwsEnv(LocalEnv):
 
     def set_soak(self, seconds):
         self.app_model()["dns"]["soak_seconds"] = seconds
+        self.write_model()
+
+    def write_model(self):
         with open(self.vars_file, "w") as handle:
             yaml.safe_dump({"cloudshift_apps": self.apps}, handle)
 
@@ -186,6 +192,9 @@ def test_unknown_elb_fails_naming_it(env):
                                               "region": "moon-1"}, "invalid AWS region 'moon-1'"),
     ("cloudshift.migration.capacity_check", {"asg_name": "nodes.cloudshift.local", "autoscaler_nodes": "3-10"},
      "3-10"),
+    ("cloudshift.migration.lambda_health_info", {"function": "app;rm -rf"}, "invalid function 'app;rm -rf'"),
+    ("cloudshift.migration.lambda_health_info", {"function": "application-03", "endpoint": "custom"},
+     "endpoint custom (an API Gateway domain, an ALB) needs probe.address"),
 ])
 def test_bad_input_fails_naming_the_value_and_sends_nothing(env, proxy, module, args, message):
     proxy.reset()
@@ -300,7 +309,7 @@ KUBE_TOKEN = "cloudshift-kube-Token-93ad1e"  # the kubeconfig's bearer token: mu
 def kube_api(env, tmp_path):
     """kube_standin's API over TLS (a certificate of the environment's CA for 127.0.0.1) and a kubeconfig for it."""
     cert, key = (os.path.join(env.pki_dir, APP + suffix) for suffix in (".crt", ".key"))
-    with kube_standin.KubeApiStandIn(6443 + env.port_offset, cert, key, KUBE_TOKEN) as api:
+    with kube_standin.KubeApiStandIn(7443 + env.port_offset, cert, key, KUBE_TOKEN) as api:
         api.kubeconfig = kube_standin.write_kubeconfig(str(tmp_path / "kubeconfig"), api.url,
                                                        os.path.join(env.pki_dir, "ca.crt"), KUBE_TOKEN)
         yield api
@@ -382,7 +391,7 @@ def test_a_step_up_is_refused_on_the_autoscaler_drift_the_api_shows(env, kube_ap
     for key in ("autoscaler_manifest", "nodes_file"):
         cluster.pop(key)
     cluster["kubernetes"] = {"kubeconfig": kube_api.kubeconfig}
-    env.set_soak(2)  # writes the app model
+    env.write_model()
     kube_api.cluster["configmaps"][("kube-system", "cluster-autoscaler-status")] = kube_standin.status_configmap(
         [("nodes.cloudshift.local", 4, 10, 3)])
     try:
@@ -398,9 +407,123 @@ def test_a_step_up_is_refused_on_the_autoscaler_drift_the_api_shows(env, kube_ap
     finally:
         cluster.clear()
         cluster.update(saved)
-        env.set_soak(2)
+        env.write_model()
         env.migrate(APP, 0, "-e", "force=true")
     assert KUBE_TOKEN not in refused.output
+
+
+# -- a Lambda side: the function and its URL in moto, its endpoint a TLS upstream under the URL's host ------------
+
+def create_function(env, name):
+    """A function with an alias `live` serving its version 1 through a function URL (AuthType NONE); the URL's host."""
+    iam, functions = aws_client(env, "iam"), aws_client(env, "lambda")
+    try:
+        role = iam.get_role(RoleName="cloudshift-lambda")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="cloudshift-lambda", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("handler.py", "def handle(event, context):\n    return {'statusCode': 200, 'body': 'OK'}\n")
+    functions.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handle",
+                              Code={"ZipFile": archive.getvalue()})
+    version = functions.publish_version(FunctionName=name)["Version"]
+    functions.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    url = functions.create_function_url_config(FunctionName=name, Qualifier="live", AuthType="NONE")["FunctionUrl"]
+    functions.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=100)
+    return url.split("//", 1)[1].rstrip("/")
+
+
+def put_lambda_metrics(env, name, **sums):
+    aws_client(env, "cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[
+        {"MetricName": metric, "Dimensions": [{"Name": "FunctionName", "Value": name},
+                                              {"Name": "Resource", "Value": name + ":live"}], "Value": value}
+        for metric, value in sums.items()])
+
+
+@pytest.fixture
+def lambda_endpoint(env, tmp_path):
+    """A function in moto and its endpoint: an HTTPS upstream whose certificate names the function URL's host."""
+    name = "application-03-%s" % os.urandom(3).hex()
+    host = create_function(env, name)
+    ca_key, ca_cert = make_ca("cloudshift lambda CA")
+    ca_file = write_ca(ca_cert, str(tmp_path / "lambda-ca.crt"))
+    upstream = Upstream("lambda", 7444 + env.port_offset, cert=make_server_cert(ca_key, ca_cert, host, str(tmp_path), "fn"))
+    try:
+        yield {"name": name, "host": host, "ca_file": ca_file, "upstream": upstream}
+    finally:
+        upstream.close()
+        aws_client(env, "lambda").delete_function(FunctionName=name)
+
+
+def lambda_args(env, endpoint, **extra):
+    return env.aws(**dict(dict(function=endpoint["name"], qualifier="live", host=endpoint["host"],
+                               expected_concurrency=50,
+                               probe={"address": "127.0.0.1", "port": endpoint["upstream"].port, "path": "/HealthCheck",
+                                      "ca_file": endpoint["ca_file"]}), **extra))
+
+
+def test_a_lambda_side_is_healthy_with_its_url_probed_under_its_own_host_and_enough_concurrency(env, lambda_endpoint):
+    result = adhoc(env, "cloudshift.migration.lambda_health_info", lambda_args(env, lambda_endpoint), check=True)
+    assert not result.failed and result["healthy"] is True, result.output
+    assert result["url"] == "https://%s" % lambda_endpoint["host"] and result["function"]["state"] == "Active"
+    assert (result["probe"]["host"], result["probe"]["sni"], result["probe"]["status"]) == (
+        lambda_endpoint["host"], lambda_endpoint["host"], 200)
+    requests, sni_names, tls_errors = lambda_endpoint["upstream"].snapshot()
+    assert [(item["path"], item["host"]) for item in requests] == [("/HealthCheck", lambda_endpoint["host"])]
+    assert sni_names == [lambda_endpoint["host"]] and tls_errors == []
+    capacity = result["capacity"]
+    assert capacity["passed"] is True and capacity["concurrency"] == {"available": 100, "source": "reserved"}
+    assert "concurrency 100 (reserved) >= the 50 expected at peak" in "\n".join(capacity["table"])
+
+
+def test_throttles_errors_short_concurrency_a_foreign_url_and_iam_auth_are_named(env, lambda_endpoint):
+    name = lambda_endpoint["name"]
+    put_lambda_metrics(env, name, Throttles=7, Errors=5, Invocations=100)
+    aws_client(env, "lambda").update_function_url_config(FunctionName=name, Qualifier="live", AuthType="AWS_IAM")
+    result = adhoc(env, "cloudshift.migration.lambda_health_info",
+                   lambda_args(env, lambda_endpoint, expected_concurrency=150))
+    assert result["healthy"] is False
+    assert result["problems"] == ["the function URL of %s:live needs AWS_IAM signatures: HAProxy's requests are not "
+                                  "signed (AuthType NONE, or an API Gateway in front)" % name]
+    assert result["capacity"]["problems"] == [
+        "concurrency 100 (reserved) < the 150 expected at peak",
+        "7 throttled invocation(s) in the last 300 s, at most 0",
+        "5 error(s) in 100 invocation(s) in the last 300 s: 5.00%, at most 1.00%"]
+    foreign = adhoc(env, "cloudshift.migration.lambda_health_info",
+                    lambda_args(env, lambda_endpoint, host="other.lambda-url.eu-west-3.on.aws", capacity=False))
+    assert ("the function URL of %s:live is %s, not the cloud server's host other.lambda-url.eu-west-3.on.aws"
+            % (name, lambda_endpoint["host"])) in foreign["problems"]
+    assert "capacity" not in foreign
+
+
+def test_a_step_of_a_lambda_app_is_judged_on_the_functions_health_and_capacity(env, lambda_endpoint):
+    """application-01's cloud side made a Lambda in the app model (its cloud server under the function URL's host):
+    migrate.yml checks the function, its URL and its capacity before traffic goes up, force or not."""
+    env.migrate(APP, 0, "-e", "force=true")
+    app = env.app_model()
+    saved_cloud, saved_server, saved_dns = dict(app["cloud"]), dict(app["servers"][1]), app.pop("dns")
+    app["cloud"] = {"lambda": {"function": lambda_endpoint["name"], "qualifier": "live", "expected_concurrency": 50},
+                    "probe": {"address": "127.0.0.1", "port": lambda_endpoint["upstream"].port,
+                              "ca_file": lambda_endpoint["ca_file"]}}
+    app["servers"][1]["host"] = lambda_endpoint["host"]
+    env.write_model()
+    try:
+        moved = env.migrate(APP, 5, "-e", "force=true")
+        assert "concurrency 100 (reserved) >= the 50 expected at peak" in moved.output, moved
+        assert env.recorded_step(APP) == 5
+        assert any(item["host"] == lambda_endpoint["host"] for item in lambda_endpoint["upstream"].snapshot()[0])
+        put_lambda_metrics(env, lambda_endpoint["name"], Throttles=3)
+        refused = env.migrate(APP, 10, "-e", "force=true", check=False)
+        assert refused.returncode != 0
+        assert ("refused: application-01 stays at step 5, the capacity check failed: 3 throttled invocation(s) in the "
+                "last 300 s, at most 0") in refused.output, refused
+        assert env.recorded_step(APP) == 5
+    finally:
+        app["cloud"], app["servers"][1], app["dns"] = saved_cloud, saved_server, saved_dns
+        env.write_model()
+        env.migrate(APP, 0, "-e", "force=true")
 
 
 # -- the Route53 module: check mode, idempotence, exact restore, weights, no secret in output --------

@@ -16,7 +16,8 @@ def test_the_checks_are_made_by_a_detached_process_and_read_from_their_file(tmp_
     path = str(tmp_path / "cloud-side.json")
     pid = cloud_prefetch.start({"app": APP, "aws": {}, "ca_file": None}, path)
     assert pid > 0 and pid != os.getpid()
-    assert cloud_prefetch.collect({"file": path, "pid": pid}, 60) == {"health": None, "capacity": None, "errors": {}}
+    assert cloud_prefetch.collect({"file": path, "pid": pid}, 60) == {"health": None, "lambda_health": None, "capacity": None,
+                                                                      "lambda_capacity": None, "errors": {}}
 
 
 def test_a_prefetch_that_wrote_nothing_and_is_gone_is_none_at_once(tmp_path):
