@@ -526,6 +526,71 @@ def test_a_step_of_a_lambda_app_is_judged_on_the_functions_health_and_capacity(e
         env.migrate(APP, 0, "-e", "force=true")
 
 
+# -- the cloud endpoint found in AWS: the ELB the service controller tagged, a function URL ---------------------
+
+@pytest.fixture
+def service_balancers(env):
+    """What the Kubernetes service controller leaves in AWS for Service default/application-01 in two clusters (an
+    ALB in k8s.6play.fr, listening on 80 and 443, and an NLB in k8s-staging) and a classic ELB of another Service."""
+    elbv2, classic = aws_client(env, "elbv2"), aws_client(env, "elb")
+    ec2 = aws_client(env, "ec2")
+    subnets = [item["SubnetId"] for item in ec2.describe_subnets()["Subnets"]][:2]
+    certificate = aws_client(env, "acm").request_certificate(DomainName=HOST)["CertificateArn"]
+    tags = lambda cluster, service: [{"Key": "kubernetes.io/service-name", "Value": service},  # noqa: E731
+                                     {"Key": "kubernetes.io/cluster/" + cluster, "Value": "owned"}]
+    alb = elbv2.create_load_balancer(Name="k8s-default-app01-1a2b3c", Subnets=subnets, Type="application",
+                                     Tags=tags("k8s.6play.fr", "default/application-01"))["LoadBalancers"][0]
+    target = elbv2.create_target_group(Name="k8s-default-app01-tg", Protocol="HTTP", Port=80,
+                                       VpcId=alb["VpcId"])["TargetGroups"][0]["TargetGroupArn"]
+    for port, protocol in ((80, "HTTP"), (443, "HTTPS")):
+        extra = {"Certificates": [{"CertificateArn": certificate}]} if protocol == "HTTPS" else {}
+        elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Port=port, Protocol=protocol,
+                              DefaultActions=[{"Type": "forward", "TargetGroupArn": target}], **extra)
+    nlb = elbv2.create_load_balancer(Name="k8s-default-app01-9z8y7x", Subnets=subnets, Type="network",
+                                     Tags=tags("k8s-staging", "default/application-01"))["LoadBalancers"][0]
+    classic.create_load_balancer(LoadBalancerName="a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", AvailabilityZones=["eu-west-3a"],
+                                 Listeners=[{"Protocol": "tcp", "LoadBalancerPort": 443, "InstancePort": 30443}],
+                                 Tags=tags("k8s.6play.fr", "web/application-02"))
+    try:
+        yield {"alb": alb, "nlb": nlb}
+    finally:
+        for balancer in (alb, nlb):
+            elbv2.delete_load_balancer(LoadBalancerArn=balancer["LoadBalancerArn"])
+        elbv2.delete_target_group(TargetGroupArn=target)
+        classic.delete_load_balancer(LoadBalancerName="a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6")
+
+
+def test_the_services_elb_is_found_by_its_kubernetes_tags_with_its_tls_port(env, service_balancers):
+    service = {"namespace": "default", "name": "application-01"}
+    found = adhoc(env, "cloudshift.migration.cloud_endpoint_info", env.aws(service=service, cluster="k8s.6play.fr"),
+                  check=True)
+    assert not found.failed, found.output
+    endpoint = found["endpoint"]
+    assert (endpoint["kind"], endpoint["name"], endpoint["address"], endpoint["port"], endpoint["protocol"]) == (
+        "application", "k8s-default-app01-1a2b3c", service_balancers["alb"]["DNSName"], 443, "HTTPS")
+    assert endpoint["found_by"] == ("tagged kubernetes.io/service-name=default/application-01 and "
+                                    "kubernetes.io/cluster/k8s.6play.fr")
+    classic = adhoc(env, "cloudshift.migration.cloud_endpoint_info",
+                    env.aws(service={"namespace": "web", "name": "application-02"}))
+    assert (classic["endpoint"]["kind"], classic["endpoint"]["port"]) == ("classic", 443), classic.output
+    both = adhoc(env, "cloudshift.migration.cloud_endpoint_info", env.aws(service=service))
+    assert both.failed and ("2 load balancers are tagged kubernetes.io/service-name=default/application-01 "
+                            "(k8s-default-app01-1a2b3c, k8s-default-app01-9z8y7x): give cluster") in both["msg"]
+    none = adhoc(env, "cloudshift.migration.cloud_endpoint_info",
+                 env.aws(service={"namespace": "default", "name": "nothing"}))
+    assert none.failed and "no load balancer is tagged kubernetes.io/service-name=default/nothing" in none["msg"]
+
+
+def test_a_functions_url_is_found_with_the_host_it_needs(env, lambda_endpoint):
+    found = adhoc(env, "cloudshift.migration.cloud_endpoint_info",
+                  env.aws(function=lambda_endpoint["name"], qualifier="live"))
+    assert found["endpoint"]["address"] == found["endpoint"]["host"] == lambda_endpoint["host"], found.output
+    assert (found["endpoint"]["kind"], found["endpoint"]["port"]) == ("function_url", 443)
+    bad = adhoc(env, "cloudshift.migration.cloud_endpoint_info",
+                env.aws(function=lambda_endpoint["name"], service={"name": "application-01"}))
+    assert bad.failed and "give the Kubernetes service (service: {namespace, name}) or the Lambda function" in bad["msg"]
+
+
 # -- the Route53 module: check mode, idempotence, exact restore, weights, no secret in output --------
 
 def test_cutover_check_mode_changes_nothing_then_the_flip_is_idempotent_and_restored_exactly(env, original_dns):

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudshift.migration
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where the cloud side answers, found in AWS rather than typed into the inventory: the load balancer that the
+Kubernetes service controller created for a Service (it tags it kubernetes.io/service-name=<namespace>/<name>,
+and kubernetes.io/cluster/<cluster>=owned), or a Lambda's function URL."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.cloudshift.migration.plugins.module_utils import lambda_side
+from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AWS_ARGUMENT_SPEC, AwsError, \
+    aws_client, aws_problems, call, paginate
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+
+SERVICE_TAG = "kubernetes.io/service-name"
+CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
+NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
+TLS_PROTOCOLS = ("HTTPS", "TLS", "SSL")
+
+ARGUMENT_SPEC = dict(
+    service=dict(type="dict", options=dict(namespace=dict(type="str", default="default"),
+                                           name=dict(type="str", required=True))),
+    cluster=dict(type="str"),
+    function=dict(type="str"),
+    qualifier=dict(type="str"),
+    **AWS_ARGUMENT_SPEC
+)
+
+
+class EndpointError(CloudshiftError):
+    pass
+
+
+def input_problems(params):
+    problems = []
+    if bool(params.get("service")) == bool(params.get("function")):
+        problems.append("give the Kubernetes service (service: {namespace, name}) or the Lambda function (function), "
+                        "one of the two")
+    service = params.get("service") or {}
+    for key in ("namespace", "name"):
+        if service and not NAME_RE.match(service.get(key) or ""):
+            problems.append("invalid service.%s %r: a Kubernetes name (lower case letters, digits, '-')"
+                            % (key, service.get(key)))
+    if params.get("cluster") is not None and not CLUSTER_RE.match(params["cluster"]):
+        problems.append("invalid cluster %r: the cluster's name as in its kubernetes.io/cluster/<name> tag"
+                        % (params["cluster"],))
+    if params.get("function"):
+        problems += [problem for problem in lambda_side.input_problems(dict(
+            params, endpoint="function_url", expected_concurrency=1, max_throttles=0, max_error_rate=1.0,
+            window_seconds=300, probe=None)) if "function" in problem or "qualifier" in problem]
+    return problems + aws_problems(params)
+
+
+# -- pure --------------------------------------------------------------------------------------
+
+def service_matches(tags, service, cluster=None):
+    """Whether a load balancer's tags ({key: value}) say it is the Service's (and the cluster's)."""
+    if tags.get(SERVICE_TAG) != "%s/%s" % (service["namespace"], service["name"]):
+        return False
+    return cluster is None or CLUSTER_TAG_PREFIX + cluster in tags
+
+
+def pick_port(listeners):
+    """The port HAProxy should reach: a TLS listener on 443, else any TLS listener, else 443, else the first."""
+    if not listeners:
+        return None
+    tls = [item for item in listeners if item["protocol"] in TLS_PROTOCOLS]
+    for group in (tls, listeners):
+        for item in group:
+            if item["port"] == 443:
+                return item
+    return (tls or listeners)[0]
+
+
+def endpoint_table(endpoint):
+    return ["%-12s %-50s %-6s %s" % ("kind", "address", "port", "found by"),
+            "%-12s %-50s %-6s %s" % (endpoint["kind"], endpoint["address"], endpoint["port"], endpoint["found_by"])]
+
+
+# -- AWS ---------------------------------------------------------------------------------------
+
+def _tags(pairs):
+    return dict((item["Key"], item.get("Value", "")) for item in pairs or [])
+
+
+def find_service_load_balancers(params):
+    """Every load balancer (ALB/NLB through elbv2, classic ELB) tagged for the Service."""
+    service, cluster = params["service"], params.get("cluster")
+    found = []
+    elbv2 = aws_client(params, "elbv2")
+    balancers = paginate(elbv2, "describe_load_balancers", "LoadBalancers", "list the load balancers")
+    arns = [item["LoadBalancerArn"] for item in balancers]
+    tags = {}
+    for start in range(0, len(arns), 20):  # DescribeTags takes 20 ARNs at a time
+        described = call("read the load balancers' tags", elbv2.describe_tags, ResourceArns=arns[start:start + 20])
+        for item in described.get("TagDescriptions", []):
+            tags[item["ResourceArn"]] = _tags(item.get("Tags"))
+    for item in balancers:
+        if service_matches(tags.get(item["LoadBalancerArn"], {}), service, cluster):
+            listeners = call("read the listeners of %s" % item["LoadBalancerName"], elbv2.describe_listeners,
+                             LoadBalancerArn=item["LoadBalancerArn"]).get("Listeners", [])
+            found.append({"kind": item.get("Type", "application"), "name": item["LoadBalancerName"],
+                          "arn": item["LoadBalancerArn"], "address": item["DNSName"],
+                          "listeners": [{"port": entry["Port"], "protocol": entry["Protocol"]} for entry in listeners]})
+    classic = aws_client(params, "elb")
+    descriptions = paginate(classic, "describe_load_balancers", "LoadBalancerDescriptions",
+                            "list the classic load balancers")
+    names = [item["LoadBalancerName"] for item in descriptions]
+    classic_tags = {}
+    for start in range(0, len(names), 20):
+        described = call("read the classic load balancers' tags", classic.describe_tags,
+                         LoadBalancerNames=names[start:start + 20])
+        for item in described.get("TagDescriptions", []):
+            classic_tags[item["LoadBalancerName"]] = _tags(item.get("Tags"))
+    for item in descriptions:
+        if service_matches(classic_tags.get(item["LoadBalancerName"], {}), service, cluster):
+            found.append({"kind": "classic", "name": item["LoadBalancerName"], "arn": None, "address": item["DNSName"],
+                          "listeners": [{"port": entry["Listener"]["LoadBalancerPort"],
+                                         "protocol": entry["Listener"]["Protocol"].upper()}
+                                        for entry in item.get("ListenerDescriptions", [])]})
+    return found
+
+
+def run(params):
+    """{"endpoint": {kind, name, address, port, protocol, host, found_by}, "table"}; EndpointError otherwise."""
+    problems = input_problems(params)
+    if problems:
+        raise EndpointError("; ".join(problems))
+    try:
+        if params.get("service"):
+            label = "%s/%s" % (params["service"]["namespace"], params["service"]["name"])
+            found = find_service_load_balancers(params)
+            where = "tagged %s=%s%s" % (SERVICE_TAG, label, " and %s%s" % (CLUSTER_TAG_PREFIX, params["cluster"])
+                                        if params.get("cluster") else "")
+            if not found:
+                raise EndpointError("no load balancer is %s: is the Service of type LoadBalancer, and has the service "
+                                    "controller created it yet?" % where)
+            if len(found) > 1:
+                raise EndpointError("%d load balancers are %s (%s): give cluster to pick the cluster's" % (
+                    len(found), where, ", ".join(item["name"] for item in found)))
+            balancer = found[0]
+            listener = pick_port(balancer["listeners"])
+            if listener is None:
+                raise EndpointError("load balancer %s of Service %s has no listener" % (balancer["name"], label))
+            endpoint = {"kind": balancer["kind"], "name": balancer["name"], "arn": balancer["arn"],
+                        "address": balancer["address"], "port": listener["port"], "protocol": listener["protocol"],
+                        "host": None, "found_by": where}
+        else:
+            client = aws_client(params, "lambda")
+            args = {"FunctionName": params["function"]}
+            if params.get("qualifier"):
+                args["Qualifier"] = params["qualifier"]
+            label = params["function"] + (":%s" % params["qualifier"] if params.get("qualifier") else "")
+            url = call("read the function URL of %s" % label, client.get_function_url_config, **args)["FunctionUrl"]
+            host = urlsplit(url).hostname
+            endpoint = {"kind": "function_url", "name": label, "arn": None, "address": host, "port": 443,
+                        "protocol": "HTTPS", "host": host, "found_by": "the function URL of %s" % label}
+    except AwsError as exc:
+        raise EndpointError(str(exc))
+    return {"endpoint": endpoint, "table": endpoint_table(endpoint)}
