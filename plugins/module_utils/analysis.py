@@ -21,6 +21,8 @@ test, so noise on identical sides does not fail a step:
   approach), or a significantly larger share of cloud latencies beyond that p95
   threshold than on-prem's (one-sided two-proportion test below ``alpha / 2``: a
   cloud that turned slow late in the window has few, but telling, slow samples);
+* 4xx share: the same two tests on 4xx answers against ``max_4xx_rate_diff_points`` (a rewritten route that
+  answers 404 where on-prem answers 200 is worse, though no server fails);
 * cloud health-check failures above ``max_check_failures`` (independent of volume).
 
 Fewer than ``min_requests`` on either side makes the volume-dependent checks,
@@ -49,6 +51,7 @@ MIN_RANK_SAMPLES = 8
 DEFAULT_THRESHOLDS = {
     "min_requests": 200,
     "max_error_rate_diff_points": 1.0,
+    "max_4xx_rate_diff_points": 1.0,
     "max_p95_diff_ms": 50.0,
     "max_p95_ratio": 1.5,
     "alpha": 0.01,
@@ -58,7 +61,8 @@ DEFAULT_THRESHOLDS = {
 INTEGER_THRESHOLDS = ("min_requests", "max_check_failures")
 SIDE_COUNT_KEYS = ("requests", "http_5xx", "connection_errors", "check_failures")
 # Attempts that failed on the side and were retried on another server (users never saw them).
-OPTIONAL_COUNT_KEYS = ("failed_attempts",)
+# 4xx answers (not errors of the side, but a rewritten app answering 404 or 403 is worse).
+OPTIONAL_COUNT_KEYS = ("failed_attempts", "http_4xx")
 SIDE_KEYS = SIDE_COUNT_KEYS + ("latencies_ms",)
 
 
@@ -192,6 +196,9 @@ def validate_side(side, label):
     if errors > side["requests"]:
         raise ValueError("%s counts %d errors (http_5xx + connection_errors + failed_attempts) in %d requests"
                          % (label, errors, side["requests"]))
+    if side["http_4xx"] + side["http_5xx"] > side["requests"]:
+        raise ValueError("%s counts %d 4xx and %d 5xx answers in %d requests"
+                         % (label, side["http_4xx"], side["http_5xx"], side["requests"]))
     checked = dict((key, side[key]) for key in SIDE_COUNT_KEYS + OPTIONAL_COUNT_KEYS)
     checked["latencies_ms"] = latencies
     return checked
@@ -220,23 +227,29 @@ def _requests_check(cloud, onprem, limits):
     )
 
 
-def _error_rate_check(cloud, onprem, limits, enough_volume):
-    def errors_of(side):
-        return side["http_5xx"] + side["connection_errors"] + side["failed_attempts"]
+def _errors_of(side):
+    return side["http_5xx"] + side["connection_errors"] + side["failed_attempts"]
 
+
+def _4xx_of(side):
+    return side["http_4xx"]
+
+
+def _rate_check(name, count_of, count_name, max_diff_points, cloud, onprem, limits, enough_volume):
+    """A share of the requests (errors, 4xx answers), cloud against on-prem: failed when the cloud's is more than
+    max_diff_points above and a one-sided two-proportion test says it is not chance."""
     def rate_points(side):
-        errors = errors_of(side)
-        return 100.0 * errors / side["requests"] if side["requests"] else None
+        return 100.0 * count_of(side) / side["requests"] if side["requests"] else None
 
     cloud_rate, onprem_rate = rate_points(cloud), rate_points(onprem)
     measured = {"cloud_pct": cloud_rate, "onprem_pct": onprem_rate, "diff_points": None, "p_value": None}
-    threshold = {"max_diff_points": limits["max_error_rate_diff_points"], "alpha": limits["alpha"]}
+    threshold = {"max_diff_points": max_diff_points, "alpha": limits["alpha"]}
     if cloud_rate is None or onprem_rate is None:
-        return _check("error_rate", measured, threshold, False, INCONCLUSIVE, "no requests on a side")
+        return _check(name, measured, threshold, False, INCONCLUSIVE, "no requests on a side")
     measured["diff_points"] = cloud_rate - onprem_rate
-    measured["cloud_errors"] = errors_of(cloud)
-    measured["onprem_errors"] = errors_of(onprem)
-    measured["p_value"] = _one_sided_rate_p_value(errors_of(cloud), cloud["requests"], errors_of(onprem), onprem["requests"])
+    measured["cloud_" + count_name] = count_of(cloud)
+    measured["onprem_" + count_name] = count_of(onprem)
+    measured["p_value"] = _one_sided_rate_p_value(count_of(cloud), cloud["requests"], count_of(onprem), onprem["requests"])
     over = measured["diff_points"] > threshold["max_diff_points"]
     significant = measured["p_value"] < limits["alpha"] / 2.0
     breached = over and significant
@@ -246,10 +259,20 @@ def _error_rate_check(cloud, onprem, limits, enough_volume):
         note = ""
     if breached:
         # Significant even on a small window: too few requests cannot make a worse cloud pass.
-        return _check("error_rate", measured, threshold, breached, FAIL, note)
+        return _check(name, measured, threshold, breached, FAIL, note)
     if not enough_volume:
-        return _check("error_rate", measured, threshold, breached, INCONCLUSIVE, note or "too few requests")
-    return _check("error_rate", measured, threshold, breached, PASS, note)
+        return _check(name, measured, threshold, breached, INCONCLUSIVE, note or "too few requests")
+    return _check(name, measured, threshold, breached, PASS, note)
+
+
+def _error_rate_check(cloud, onprem, limits, enough_volume):
+    return _rate_check("error_rate", _errors_of, "errors", limits["max_error_rate_diff_points"], cloud, onprem, limits,
+                       enough_volume)
+
+
+def _4xx_rate_check(cloud, onprem, limits, enough_volume):
+    return _rate_check("4xx_rate", _4xx_of, "4xx", limits["max_4xx_rate_diff_points"], cloud, onprem, limits,
+                       enough_volume)
 
 
 def _check_failures_check(cloud, onprem, limits):
@@ -347,7 +370,7 @@ def compare_sides(cloud, onprem, thresholds=None):
 
     cloud, onprem: dicts with integer counts requests, http_5xx, connection_errors,
     check_failures, optionally failed_attempts (retried elsewhere; requests includes every failed
-    one) and latencies_ms (list of numbers).
+    one) and http_4xx, and latencies_ms (list of numbers).
     thresholds: dict overriding DEFAULT_THRESHOLDS (None values keep the default).
 
     Returns {"verdict": "pass"|"fail"|"inconclusive", "thresholds": resolved, "checks": [...]},
@@ -360,7 +383,8 @@ def compare_sides(cloud, onprem, thresholds=None):
 
     volume = _requests_check(cloud, onprem, limits)
     enough_volume = volume["outcome"] == PASS
-    checks = [volume, _error_rate_check(cloud, onprem, limits, enough_volume), _check_failures_check(cloud, onprem, limits)]
+    checks = [volume, _error_rate_check(cloud, onprem, limits, enough_volume), _4xx_rate_check(cloud, onprem, limits, enough_volume),
+              _check_failures_check(cloud, onprem, limits)]
     checks.extend(_latency_checks(cloud, onprem, limits, enough_volume))
 
     outcomes = set(check["outcome"] for check in checks)

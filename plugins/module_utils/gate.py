@@ -23,7 +23,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.stats
 
 REFERENCE_FORMAT = 1
 REFERENCE_QUANTILES = 101  # p0, p1, ... p100 of the on-prem latencies
-REFERENCE_COUNTS = ("requests", "http_5xx", "connection_errors", "failed_attempts", "check_failures")
+REFERENCE_COUNTS = ("requests", "http_5xx", "http_4xx", "connection_errors", "failed_attempts", "check_failures")
 
 
 class GateError(CloudshiftError):

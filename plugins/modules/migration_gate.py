@@ -18,7 +18,8 @@ description:
     C(max_error_rate_diff_points) above on-prem's and significant (one-sided two-proportion test); a cloud
     p95 server time more than C(max_p95_diff_ms) above on-prem's and more than C(max_p95_ratio) times it,
     confirmed by a Mann-Whitney rank test (p below C(alpha), rank-biserial effect of at least
-    C(min_effect_size)); more cloud health-check failures than C(max_check_failures)."
+    C(min_effect_size)); a cloud 4xx share more than C(max_4xx_rate_diff_points) above on-prem's and
+    significant (a rewrite answering 404); more cloud health-check failures than C(max_check_failures)."
   - Fewer than C(min_requests) requests on a side makes the verdict inconclusive (unless the checks already fail).
   - The verdict always carries every measured figure next to its threshold (RV(table)).
   - At step 100 the on-prem servers are backups and get no traffic of their own; then the on-prem figures of
@@ -34,7 +35,8 @@ options:
   thresholds:
     description:
       - Overrides of the default thresholds; unset keys keep the default.
-      - "Keys: C(min_requests) (200), C(max_error_rate_diff_points) (1.0), C(max_p95_diff_ms) (50),
+      - "Keys: C(min_requests) (200), C(max_error_rate_diff_points) (1.0), C(max_4xx_rate_diff_points) (1.0),
+        C(max_p95_diff_ms) (50),
         C(max_p95_ratio) (1.5), C(alpha) (0.01), C(min_effect_size) (0.1), C(max_check_failures) (0)."
     type: dict
     default: {}

@@ -14,7 +14,7 @@ HEALTH_PATH = "/HealthCheck"
 SIDES = ("onprem", "cloud", "cloud2")
 TLS_SIDES = ("cloud", "cloud2")
 SECOND_CLOUD_PORT_SHIFT = 100
-MODES = ("ok", "error", "slow", "down", "badcert", "apperror", "appslow")
+MODES = ("ok", "error", "slow", "down", "badcert", "apperror", "appslow", "app404")
 # Modes that only make sense for a TLS upstream.
 TLS_ONLY_MODES = ("badcert",)
 # Modes that take a delay (seconds, --delay); the others ignore it.

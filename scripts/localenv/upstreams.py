@@ -3,8 +3,8 @@ control API, in one asyncio process.
 
 Each upstream counts the requests it receives (health checks to HEALTH_PATH apart), records
 the Host header and SNI of the last request, and obeys a fault mode:
-ok, error (503 to everything), slow (answers after SLOW_DELAY_SECONDS), down (listening socket
-closed, open connections closed) and badcert (cloud only: new TLS handshakes get the
+ok, error (503 to everything), slow (answers after SLOW_DELAY_SECONDS), app404 (404 to everything but the
+health page: a rewrite that lost a route), down (listening socket closed, open connections closed) and badcert (cloud only: new TLS handshakes get the
 certificate signed by the rogue CA).
 """
 
@@ -244,6 +244,8 @@ class Upstream:
         if self.mode == "error" or (self.mode == "apperror" and not health_check):
             self.errors_sent += 1
             return Reply(503, ("%s: fault %s\n" % (self.label, self.mode)).encode(), self.headers)
+        if self.mode == "app404" and not health_check:
+            return Reply(404, ("%s: not found (fault app404)\n" % self.label).encode(), self.headers)
         reply = Reply(200, ok_body, self.headers)
         if self.mode == "slow" or (self.mode == "appslow" and not health_check):
             reply.delay = self.delay

@@ -244,6 +244,20 @@ def test_cloud_5xx_hidden_by_retries_fails_the_gate_on_its_failed_attempts(healt
     assert env.recorded_step(APP) == 25
 
 
+def test_a_cloud_answering_404_behind_a_healthy_health_page_fails_the_gate_on_its_4xx_share(healthy):
+    """A rewrite that lost a route: no 5xx, no slow answer, no failed check; only the 4xx shares differ."""
+    env = healthy
+    env.set_step(25)
+    env.democtl("fault", APP, "cloud", "app404")
+    env.democtl("fault", APP, "cloud2", "app404")
+    run, _users = gate_run(env, 50)
+    assert run.returncode != 0 and "verdict: FAIL" in run.output, run
+    rows = [line.split() for line in run.output.splitlines() if line.strip().startswith("4xx_rate")]
+    assert rows and rows[-1][1] == "fail" and "cloud_pct=100" in rows[-1], rows
+    assert [line.split()[1] for line in run.output.splitlines() if line.strip().startswith("error_rate")][-1] == "pass"
+    assert env.server_status(APP, CLOUD) == "UP" and env.recorded_step(APP) == 25
+
+
 def test_healthy_cloud_a_few_ms_slower_passes_and_too_few_requests_is_inconclusive(healthy):
     env = healthy
     env.set_step(25)

@@ -434,7 +434,7 @@ def test_format_verdict_lists_every_check_aligned():
     assert lines[0] == "verdict: PASS"
     assert lines[1].split() == ["check", "outcome", "measured", "threshold", "note"]
     names = [line.split()[0] for line in lines[2:]]
-    assert names == ["requests", "error_rate", "check_failures", "p95_latency", "latency_shift"]
+    assert names == ["requests", "error_rate", "4xx_rate", "check_failures", "p95_latency", "latency_shift"]
     assert len(set(line.index(" pass ") for line in lines[2:])) == 1
 
 
@@ -493,9 +493,51 @@ def test_defaults_are_the_documented_ones():
     assert DEFAULT_THRESHOLDS == {
         "min_requests": 200,
         "max_error_rate_diff_points": 1.0,
+        "max_4xx_rate_diff_points": 1.0,
         "max_p95_diff_ms": 50.0,
         "max_p95_ratio": 1.5,
         "alpha": 0.01,
         "min_effect_size": 0.1,
         "max_check_failures": 0,
     }
+
+
+def with_4xx(rng, figures, rate):
+    figures["http_4xx"] = sum(1 for _draw in range(figures["requests"] - figures["http_5xx"]) if rng.random() < rate)
+    return figures
+
+
+def test_a_rewritten_route_answering_404_fails_the_4xx_check_with_its_numbers():
+    rng = random.Random(11)
+    onprem = with_4xx(rng, simulated_side(rng, 400, error_rate=0.0, median_ms=20), 0.02)
+    cloud = simulated_side(rng, 400, error_rate=0.0, median_ms=20)
+    cloud["http_4xx"] = 120  # 30% of the cloud's answers are 404: no server fails, no 5xx
+    result = compare_sides(cloud, onprem)
+    check = check_named(result, "4xx_rate")
+    assert result["verdict"] == "fail" and check["outcome"] == "fail"
+    assert check["measured"]["cloud_4xx"] == 120 and check["measured"]["cloud_pct"] == 30.0
+    assert check["measured"]["diff_points"] > 25 and check["measured"]["p_value"] < 1e-6
+    assert check_named(result, "error_rate")["outcome"] == "pass"
+    # Its own threshold: an app whose routes may differ in 4xx by 40 points passes.
+    assert compare_sides(cloud, onprem, {"max_4xx_rate_diff_points": 40})["verdict"] == "pass"
+    line = [text for text in format_verdict(result) if text.startswith("4xx_rate")][0]
+    assert "cloud_4xx=120" in line and "max_diff_points=1" in line
+
+
+def test_identical_4xx_shares_almost_never_fail_and_windows_without_4xx_counts_still_judge():
+    rng = random.Random(12)
+    trials, failures = 1000, 0
+    for _draw in range(trials):
+        requests = rng.randint(200, 600)
+        cloud = with_4xx(rng, simulated_side(rng, requests, error_rate=0.01, median_ms=20), 0.05)
+        onprem = with_4xx(rng, simulated_side(rng, requests, error_rate=0.01, median_ms=20), 0.05)
+        failures += compare_sides(cloud, onprem)["verdict"] == "fail"
+    print("gate false-fail rate with 5xx and 4xx noise: %d/%d" % (failures, trials))
+    assert failures / trials < 0.01
+    old = compare_sides(side(300, [10.0] * 300), side(300, [10.0] * 300))  # a window of before 0.8: no http_4xx
+    assert check_named(old, "4xx_rate")["outcome"] == "pass"
+
+
+def test_more_4xx_and_5xx_answers_than_requests_are_refused():
+    with pytest.raises(ValueError, match="cloud counts 8 4xx and 3 5xx answers in 10 requests"):
+        compare_sides(dict(side(10, [], http_5xx=3), http_4xx=8), side(10, []))

@@ -134,7 +134,7 @@ def test_failed_attempts_count_as_requests_and_errors_of_their_side():
     assert cloud["error_rate_pct"] == 100.0 and cloud["answered"] == 0
     assert cloud["shares_pct"]["2xx"] is None
     gate = stats.gate_side(window, "cloud")
-    assert gate == {"requests": 20, "http_5xx": 0, "connection_errors": 0, "failed_attempts": 20,
+    assert gate == {"requests": 20, "http_5xx": 0, "http_4xx": 0, "connection_errors": 0, "failed_attempts": 20,
                     "check_failures": 0, "latencies_ms": []}
 
 

@@ -385,6 +385,7 @@ def gate_side(window, side):
     return {
         "requests": figures["requests"],
         "http_5xx": figures["responses"]["5xx"],
+        "http_4xx": figures["responses"]["4xx"],
         "connection_errors": figures["connection_errors"] + figures["response_errors"],
         "failed_attempts": figures["failed_attempts"],
         "check_failures": figures["check_failures"],
