@@ -495,8 +495,8 @@ class _Builder(object):
             return []
         rules = []
         for bound in ("min", "max"):
-            group_value = "max(%s)" % self.kube(self.settings["asg_group_%s_series" % bound],
-                                                 '%s="%s"' % (self.settings["asg_group_label"], asg))
+            group_selector = '%s="%s"' % (self.settings["asg_group_label"], asg)
+            group_value = "max(%s)" % self.kube(self.settings["asg_group_%s_series" % bound], group_selector)
             autoscaler_value = "max(%s)" % self.kube(self.settings["autoscaler_%s_series" % bound], 'node_group="%s"' % asg)
             word = "minimum" if bound == "min" else "maximum"
             rules.append(self.alert(

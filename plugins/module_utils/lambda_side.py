@@ -119,8 +119,8 @@ def capacity_checks(available, source, expected, sums, max_throttles, max_error_
                         ">=" if available is not None and available >= expected else "<", expected))]
     throttles, errors, invocations = (int(sums.get(key) or 0) for key in ("Throttles", "Errors", "Invocations"))
     checks.append(check("lambda_throttles", throttles <= max_throttles, throttles, max_throttles,
-                        "%d throttled invocation(s) in the last %d s, at most %d" % (throttles, window_seconds,
-                                                                                      max_throttles)))
+                        "%d throttled invocation(s) in the last %d s, at most %d"
+                        % (throttles, window_seconds, max_throttles)))
     rate = round(100.0 * errors / invocations, 2) if invocations else 0.0
     checks.append(check("lambda_errors", rate <= max_error_rate, rate, max_error_rate,
                         "%d error(s) in %d invocation(s) in the last %d s: %.2f%%, at most %.2f%%" % (

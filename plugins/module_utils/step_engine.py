@@ -28,7 +28,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.cloudshift.migration.plugins.module_utils import audit, cloud_model, fleet, gate, ramp, route53
+from ansible_collections.cloudshift.migration.plugins.module_utils import audit, cloud_model, fleet, gate, notify, ramp, \
+    route53
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import resolve_thresholds
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model import request as requests
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.validation import app_model_problems
@@ -254,7 +255,7 @@ def finish_step(run, decision, active, every, measured, applied, undone, failure
             to_step=first.get("previous_step", step), note="step %s did not reach %s (on_node_failure=%s); taken back "
             "on %s" % (step, ", ".join(failed), mode, ", ".join(fleet.undone_nodes(rows)) or "no node"),
             details={"nodes": every})
-        _audit(audit_dir, record, check_mode, result)
+        _audit(audit_dir, record, check_mode, result, _webhooks(args))
         result["failed_lines"] = fleet.failure_report(target["label"], step, rows, mode)
         return result
     if result["changed"] and audit_dir:
@@ -264,7 +265,7 @@ def finish_step(run, decision, active, every, measured, applied, undone, failure
                                     verdict=gate_result.get("verdict"), forced=decision.get("forced", False),
                                     note=args.get("audit_note") or decision.get("note"),
                                     details=_gate_details(gate_result, active))
-        _audit(audit_dir, record, check_mode, result)
+        _audit(audit_dir, record, check_mode, result, _webhooks(args))
         result["audit"] = record
     reloaded = args.get("reloaded") or {}
     reports = [node_report(node, target, applied[node], reloaded.get(node)) for node in every if node in applied]
@@ -276,14 +277,23 @@ def finish_step(run, decision, active, every, measured, applied, undone, failure
     return result
 
 
-def _audit(audit_dir, record, check_mode, result):
-    """Append a record to the audit log (not in check mode); a failure is a warning once the change is made."""
+def _audit(audit_dir, record, check_mode, result, webhooks=None):
+    """Append a record to the audit log and post it to the webhooks (not in check mode); a failure of either is a
+    warning once the change is made."""
     if not audit_dir or check_mode:
         return
     try:
         audit.append_record(audit_dir, record)
     except audit.AuditError as exc:
         result.setdefault("warnings", []).append(str(exc))
+    if webhooks:
+        result.setdefault("warnings", []).extend(notify.notify(webhooks, record))
+        if not result["warnings"]:
+            del result["warnings"]
+
+
+def _webhooks(args):
+    return args.get("webhooks") or []
 
 
 def _gate_details(gate_result, nodes):
@@ -341,7 +351,7 @@ def judge_ramp_start(run, measured, args):
             note="steps %s, interval %g s, threshold %s, %s check(s) a step" % (
                 ",".join(str(step) for step in request["steps"]), request["interval"], request["threshold"],
                 request["checks_per_step"]), details={"nodes": sorted(measured)})
-        _audit(args.get("audit_dir"), record, args.get("check_mode"), result)
+        _audit(args.get("audit_dir"), record, args.get("check_mode"), result, _webhooks(args))
     return result
 
 
@@ -377,7 +387,7 @@ def finish_ramp(run, decision, active, every, measured, applied, undone, failure
             target["app"], "verdict", route=target["route"], by=request.get("by"), from_step=state["measured_step"],
             to_step=state["target"], verdict=gate_result["verdict"],
             note="ramp check %s: %s" % (state["checks"], state["action"]), details=_gate_details(gate_result, active))
-        _audit(args.get("audit_dir"), verdict, check_mode, result)
+        _audit(args.get("audit_dir"), verdict, check_mode, result, _webhooks(args))
     if decision.get("apply"):
         moved = finish_step(run, decision, active, every, measured, applied, undone, failures,
                             dict(args, audit_action=decision["audit_action"], audit_note=decision["note"]),
@@ -390,7 +400,7 @@ def finish_ramp(run, decision, active, every, measured, applied, undone, failure
         done = audit.build_record(target["app"], "ramp-done", route=target["route"], by=request.get("by"),
                                   to_step=state["measured_step"], verdict=gate_result["verdict"],
                                   note="ramp done after %s checks" % state["checks"], details={"nodes": active})
-        _audit(args.get("audit_dir"), done, check_mode, result)
+        _audit(args.get("audit_dir"), done, check_mode, result, _webhooks(args))
     lines = ramp.end_lines(target["label"], state, request, gate_result)
     if state["action"] == ramp.ROLLBACK:
         result["failed_lines"] = lines
@@ -408,7 +418,7 @@ def finish_ramp_stopped(run, args, check_mode=False):
         record = audit.build_record(target["app"], "ramp-stopped", route=target["route"], by=request.get("by"),
                                     from_step=state.get("step"), note="stopped after %s checks without reaching the "
                                     "last step" % state.get("checks"), details={"nodes": args.get("nodes") or []})
-        _audit(args.get("audit_dir"), record, check_mode, result)
+        _audit(args.get("audit_dir"), record, check_mode, result, _webhooks(args))
     min_requests = resolve_thresholds(target["thresholds"])["min_requests"]
     result["failed_lines"] = ramp.stopped_lines(target["label"], state, request, min_requests)
     return result
@@ -494,7 +504,7 @@ def finish_dns(run, decision, active, args, check_mode=False):
         record = audit.build_record(target["app"], request["step"], by=request.get("by"),
                                     verdict=gate_result.get("verdict"), forced=decision.get("forced", False),
                                     note=note, details=details)
-        _audit(args.get("audit_dir"), record, check_mode, result)
+        _audit(args.get("audit_dir"), record, check_mode, result, _webhooks(args))
     lines = ["DNS of %s%s:" % (target["app"], " (check mode: nothing submitted)" if check_mode else "")] + change["table"]
     if not rollback:
         lines += ["", "cloud against on-prem over the soak (%s s):" % gate_result["window"]["seconds"]] + gate_result["figures"]
@@ -520,7 +530,7 @@ def finish_status(run, every, nodes_read, args, check_mode=False):
                     ", ".join(sorted(status["put_back"])), "; ".join(mentions))
                 record = audit.build_record(app, "reconcile", by=request.get("by"), note=note[:900],
                                             details={"nodes": every})
-                _audit(args.get("audit_dir"), record, check_mode, result)
+                _audit(args.get("audit_dir"), record, check_mode, result, _webhooks(args))
     if request["fail_on_drift"] and not status["consistent"]:
         result["failed_lines"] = [status["lines"][-1]]
     return result

@@ -19,7 +19,7 @@ description:
   - With O(capacity), the capacity checks in the table of the cluster's (capacity_check) are the concurrency the
     function may use (its reserved concurrency, else the account's unreserved) against O(expected_concurrency),
     and its throttles and error rate from CloudWatch over the last O(window_seconds).
-  - Reads only; never fails on what it reads (RV(healthy), RV(problems), RV(capacity.passed) say it).
+  - Reads only; never fails on what it reads (RV(healthy), RV(problems) and the C(passed) of RV(capacity) say it).
 options:
   function:
     description: The function's name or ARN.

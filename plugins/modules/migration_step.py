@@ -81,6 +81,12 @@ options:
   lock_state_dir:
     description: The lock node's state directory (where its lock files are).
     type: path
+  webhooks:
+    description:
+      - With V(judge), V(finish) and V(recover), the webhooks every audit line is posted to (C(migration_notify_webhooks)).
+      - Secrets (their URLs and headers); never shown.
+    type: list
+    elements: dict
 author:
   - cloudshift founding engineers (@cloudshift)
 attributes:
@@ -143,7 +149,8 @@ def main():
         lock_ttl=dict(type="int", default=900), run=dict(type="dict"), decision=dict(type="dict"),
         ramp=dict(type="dict"), stopped=dict(type="bool", default=False), release=dict(type="bool", default=True),
         aws=dict(type="dict", no_log=True), ca_file=dict(type="path"), audit_dir=dict(type="path"),
-        lock_state_dir=dict(type="path")), supports_check_mode=True)
+        lock_state_dir=dict(type="path"), webhooks=dict(type="list", elements="dict", no_log=True)),
+        supports_check_mode=True)
     module.fail_json(msg="migration_step runs in the controller's process, through its action plugin: it reads every "
                          "node's results and the controller's settings, which a module on one node cannot")
 

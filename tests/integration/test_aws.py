@@ -25,7 +25,9 @@ CLOUD = "aws-prod-Kubernetes-application-01"
 ONPREM = "onprem-prod-front-application-01"
 ORIGINAL = [{"Name": RECORD, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "127.0.0.1"}]}]
 ELB_DNS = "cloudshift-local-1.eu-west-3.elb.amazonaws.com"
-PORT_OFFSET = 12000  # HAProxy and upstreams 20080-20544, moto 16566, the Kubernetes stand-in 19443 and a Lambda endpoint 19444: clash with no other test environment
+# HAProxy and upstreams 20080-20544, moto 16566, the Kubernetes stand-in 19443 and a Lambda endpoint 19444: they
+# clash with no other test environment.
+PORT_OFFSET = 12000
 SECRET = "cloudshift-test-Secret-4f9b1c"  # moto takes any key: this one must never reach any output
 
 
@@ -536,8 +538,10 @@ def service_balancers(env):
     ec2 = aws_client(env, "ec2")
     subnets = [item["SubnetId"] for item in ec2.describe_subnets()["Subnets"]][:2]
     certificate = aws_client(env, "acm").request_certificate(DomainName=HOST)["CertificateArn"]
-    tags = lambda cluster, service: [{"Key": "kubernetes.io/service-name", "Value": service},  # noqa: E731
-                                     {"Key": "kubernetes.io/cluster/" + cluster, "Value": "owned"}]
+
+    def tags(cluster, service):
+        return [{"Key": "kubernetes.io/service-name", "Value": service},
+                {"Key": "kubernetes.io/cluster/" + cluster, "Value": "owned"}]
     alb = elbv2.create_load_balancer(Name="k8s-default-app01-1a2b3c", Subnets=subnets, Type="application",
                                      Tags=tags("k8s.6play.fr", "default/application-01"))["LoadBalancers"][0]
     target = elbv2.create_target_group(Name="k8s-default-app01-tg", Protocol="HTTP", Port=80,

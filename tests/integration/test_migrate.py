@@ -1,11 +1,13 @@
 """migrate.yml end to end: the local inventory, real HAProxy, real upstreams, real traffic."""
 
+import json
 import time
 
 import pytest
 
 import traffic
 from localenv_fixture import LocalEnv
+from webhook_receiver import Receiver
 
 APP = "application-01"
 HOST = "application-01.6play.fr"
@@ -288,3 +290,38 @@ def test_report_after_a_ramp_renders_its_charts_in_headless_chromium(env, tmp_pa
             if colour in pixels:
                 rows_with[side] += 1
     assert rows_with["cloud"] > 100 and rows_with["onprem"] > 50, rows_with
+
+
+def test_steps_and_rollbacks_are_posted_to_the_webhooks_and_their_secrets_stay_out_of_the_output(env, tmp_path):
+    """A real local receiver for a JSON webhook (answering 503 once: retried) and a Slack one; a third webhook points
+    at a closed port: its failure is a warning, the step stands."""
+    json_hook, slack_hook = Receiver([503]), Receiver()
+    dead = Receiver()
+    dead.close()
+    webhooks = [{"url": json_hook.url, "headers": {"Authorization": "Bearer cloudshift-Hook-Secret-5150"}},
+                {"url": slack_hook.url, "format": "slack", "events": ["rollback"]},
+                {"url": dead.url, "retries": 0, "timeout": 1}]
+    extra = tmp_path / "webhooks.json"
+    extra.write_text(json.dumps({"migration_notify_webhooks": webhooks}))
+    try:
+        env.migrate(APP, 10, "-e", "force=true")
+        moved = env.migrate(APP, 20, "-e", "force=true", "-e", "@%s" % extra, "-vvv")
+        back = env.migrate(APP, "rollback", "-e", "@%s" % extra)
+    finally:
+        json_hook.close()
+        slack_hook.close()
+    events = [item["body"] for item in json_hook.received]
+    assert [(event["action"], event["from_step"], event["to_step"]) for event in events][-2:] == [
+        ("step", 10, 20), ("rollback", 20, 10)], events
+    assert len(json_hook.received) == 3  # the 503 was retried
+    assert json_hook.received[-1]["headers"]["Authorization"] == "Bearer cloudshift-Hook-Secret-5150"
+    assert events[-2]["app"] == APP and events[-2]["source"] == "cloudshift.migration" and "verdict" in events[-2]
+    assert [item["body"]["text"] for item in slack_hook.received] == [
+        ":rotating_light: cloudshift: application-01 rollback 20 -> 10; gate %s; by %s" % (events[-1]["verdict"],
+                                                                                       events[-1]["by"])]
+    for run in (moved, back):
+        assert run.returncode == 0
+        assert "the step event of application-01 was not delivered" in run.output or \
+            "the rollback event of application-01 was not delivered" in run.output, run
+        assert "Secret-Token" not in run.output and "cloudshift-Hook-Secret-5150" not in run.output, run
+    assert env.recorded_step(APP) == 10

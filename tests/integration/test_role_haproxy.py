@@ -675,16 +675,14 @@ LAMBDA_PORTS = {"onprem-three": 19105, "lambda-three": 19106}
 
 class LambdaDeployment(Deployment):
     def apps(self):
+        onprem = {"name": "onprem-three", "side": "onprem", "address": "127.0.0.1",
+                  "port": LAMBDA_PORTS["onprem-three"], "inter": "500ms"}
+        # The function URL answers under its own Host and certificate name; its health checks go to another Host
+        # (an API Gateway custom domain would do the same).
+        function = {"name": "lambda-three", "side": "cloud", "address": "127.0.0.1", "port": LAMBDA_PORTS["lambda-three"],
+                    "host": LAMBDA_HOST, "check_host": LAMBDA_CHECK_HOST, "inter": "500ms"}
         return [{"name": "app-three", "host": HOST_THREE, "initial_step": 50, "health_check": {"path": "/health"},
-                 "servers": [
-                     {"name": "onprem-three", "side": "onprem", "address": "127.0.0.1",
-                      "port": LAMBDA_PORTS["onprem-three"], "inter": "500ms"},
-                     # The function URL answers under its own Host and certificate name; its health checks go to
-                     # another Host (an API Gateway custom domain would do the same).
-                     {"name": "lambda-three", "side": "cloud", "address": "127.0.0.1",
-                      "port": LAMBDA_PORTS["lambda-three"], "host": LAMBDA_HOST, "check_host": LAMBDA_CHECK_HOST,
-                      "inter": "500ms"},
-                 ]}]
+                 "servers": [onprem, function]}]
 
 
 def test_a_lambda_server_gets_its_own_host_and_sni_and_on_prem_the_apps(tmp_path):

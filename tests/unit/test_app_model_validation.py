@@ -301,7 +301,8 @@ def test_the_defaults_are_the_roles():
         migration = yaml.safe_load(handle)
     # The migration role's defaults read the names older inventories set, else these.
     assert "default({})" in migration["migration_gate_thresholds"] and "default({})" in migration["migration_aws"]
-    defaults.update(migration_gate_thresholds={}, migration_aws={})
+    defaults.update(migration_gate_thresholds={}, migration_aws={},
+                    migration_notify_webhooks=migration["migration_notify_webhooks"])
     config_dir = defaults["haproxy_config_dir"]
     for name, value in DEFAULTS.items():
         expected = defaults[name]

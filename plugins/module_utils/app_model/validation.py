@@ -27,6 +27,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.gate import g
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.retry import retry_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import shadow_problems
+from ansible_collections.cloudshift.migration.plugins.module_utils.notify import webhook_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import describe_bad_name
 
 # roles/haproxy/defaults/main.yml, for the variables read here (haproxy_config_dir rendered as /etc/haproxy);
@@ -64,6 +65,7 @@ DEFAULTS = {
     # The migration role's settings (its defaults): validated here, with the app model they apply to.
     "migration_gate_thresholds": {},
     "migration_aws": {},
+    "migration_notify_webhooks": [],
 }
 
 # The template's patterns, but anchored with \Z (Jinja's `$` let a value end with a newline through) and with bind
@@ -538,4 +540,5 @@ def app_model_problems(apps, settings=None):
                              settings["haproxy_retry_methods"])
             + gate_problems(model, settings["migration_gate_thresholds"])
             + cloud_problems(model, settings["migration_aws"], settings["haproxy_ca_file"])
-            + shadow_problems(model))
+            + shadow_problems(model)
+            + webhook_problems(settings["migration_notify_webhooks"]))
