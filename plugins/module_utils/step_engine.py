@@ -28,8 +28,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.cloudshift.migration.plugins.module_utils import audit, cloud_model, fleet, gate, notify, ramp, \
-    route53
+from ansible_collections.cloudshift.migration.plugins.module_utils import approval, audit, cloud_model, fleet, gate, \
+    notify, ramp, route53
 from ansible_collections.cloudshift.migration.plugins.module_utils.analysis import resolve_thresholds
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model import request as requests
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.validation import app_model_problems
@@ -80,8 +80,14 @@ def refusal(target, plans, step, verdict, force):
 
 def step_note(raising, verdict, force, note=None):
     if raising and force and verdict.get("verdict") == "fail":
-        return "forced past a failed gate"
+        return "forced past a failed gate" + ("; %s" % note if note else "")
     return note
+
+
+def _approved_note(target, step, raising, request):
+    if raising and request.get("approve") and approval.needs_approval(target.get("app_entry"), step):
+        return "approved by %s" % request["approve"]
+    return None
 
 
 def window_request(gate_window):
@@ -210,6 +216,10 @@ def judge_step(run, measured, args):
     raising = is_raising(plans, step)
     current = plans[nodes[0]]["current"]
     prefix = "refused: %s stays at step %s" % (target["label"], current)
+    # Before any AWS call or gate: a step that needs a person's approval goes no further without it.
+    unapproved = approval.refusal(target.get("app_entry"), target["label"], current, step, raising, request.get("approve"))
+    if unapproved:
+        raise EngineError(unapproved)
     check_elb, check_capacity = cloud_checks_needed(plans, step)
     cloud = _cloud_side(target, args, check_elb, check_capacity, prefix, args.get("cloud_prefetch"))
     verdict = _gate(target, dict((node, measured[node]["window"]) for node in nodes), args)
@@ -218,7 +228,7 @@ def judge_step(run, measured, args):
         raise EngineError("\n".join(lines))
     return {"changed": False, "step": step, "raising": raising,
             "forced": bool(raising and request.get("force") and verdict["verdict"] == "fail"),
-            "note": step_note(raising, verdict, request.get("force")),
+            "note": step_note(raising, verdict, request.get("force"), _approved_note(target, step, raising, request)),
             "gate": verdict, "cloud_tables": cloud["tables"],
             "expected": dict((node, plans[node]["current"]) for node in nodes)}
 

@@ -1,12 +1,14 @@
 """migrate.yml end to end: the local inventory, real HAProxy, real upstreams, real traffic."""
 
 import json
+import os
 import time
 
 import pytest
 
 import traffic
-from localenv_fixture import LocalEnv
+import yaml
+from localenv_fixture import ROOT, LocalEnv
 from webhook_receiver import Receiver
 
 APP = "application-01"
@@ -325,3 +327,30 @@ def test_steps_and_rollbacks_are_posted_to_the_webhooks_and_their_secrets_stay_o
             "the rollback event of application-01 was not delivered" in run.output, run
         assert "Secret-Token" not in run.output and "cloudshift-Hook-Secret-5150" not in run.output, run
     assert env.recorded_step(APP) == 10
+
+
+def test_a_step_up_to_the_approval_step_waits_for_an_approver_and_records_who(env, tmp_path):
+    with open(os.path.join(ROOT, "inventories", "local", "group_vars", "haproxy", "apps.yml")) as handle:
+        apps = yaml.safe_load(handle)["cloudshift_apps"]
+    next(app for app in apps if app["name"] == APP)["approval"] = {"from_step": 50, "approvers": ["alice"]}
+    model = tmp_path / "approval.json"
+    model.write_text(json.dumps({"cloudshift_apps": apps}))
+    env.migrate(APP, 25, "-e", "force=true")
+    before = env.weights(APP)
+    unapproved = env.migrate(APP, 50, "-e", "@%s" % model, "-e", "force=true", check=False)
+    assert unapproved.returncode != 0 and ("refused: application-01 stays at step 25, step 50 needs an approval from "
+                                           "step 50 on (-e approve=NAME, one of alice)") in unapproved.output, unapproved
+    stranger = env.migrate(APP, 50, "-e", "@%s" % model, "-e", "approve=mallory", "-e", "force=true", check=False)
+    assert stranger.returncode != 0 and "mallory may not approve step 50 (approvers: alice)" in stranger.output
+    assert env.weights(APP) == before and env.recorded_step(APP) == 25
+    ramp = env.playbook("ramp.yml", "-e", "app=" + APP, "-e", "@%s" % model, "-e", '{"steps": [30, 50]}',
+                        "-e", "interval=2", check=False)
+    assert ramp.returncode != 0 and "stages 50 of the ramp of application-01" not in ramp.output
+    assert "stage 50 of the ramp of application-01 needs an approval (-e approve=NAME, one of alice)" in ramp.output
+    env.migrate(APP, 50, "-e", "@%s" % model, "-e", "approve=alice", "-e", "force=true")
+    assert env.recorded_step(APP) == 50
+    with open(os.path.join(env.audit_dir, APP + ".jsonl")) as handle:
+        last = [json.loads(line) for line in handle if line.strip()][-1]
+    assert (last["action"], last["to"]) == ("step", 50) and "approved by alice" in last["note"], last
+    env.migrate(APP, 25, "-e", "@%s" % model)  # going down needs no approval
+    assert env.recorded_step(APP) == 25

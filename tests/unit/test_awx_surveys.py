@@ -44,7 +44,7 @@ def test_a_survey_variable_the_playbook_does_not_accept_fails_the_check():
     problems = playbook_vars.survey_problems(templates)
     assert len(problems) == 2, problems
     assert problems[0].startswith("job template 'migrate': survey variable 'stepp' is not one playbooks/migrate.yml")
-    assert "it reads: app, break_lock" in problems[0]
+    assert "it reads: app, approve, break_lock" in problems[0]
     # a role variable is not an extra var the playbook maps and validates
     assert "survey variable 'haproxy_ramp_interval' is not one playbooks/ramp.yml accepts" in problems[1]
 

@@ -18,6 +18,7 @@ import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import (
     AppModelError, app_settings, find_app, target_backend)
+from ansible_collections.cloudshift.migration.plugins.module_utils.approval import approver_problem, ramp_refusal
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import routes as route_model
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import schedule_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import backend_label
@@ -186,7 +187,11 @@ def migrate_request(request, apps, fleet, settings=None):
     if step == "dns" and app is not None and app.get("dns") is None:
         problems.add("app %s has no dns in the app model (cloudshift_apps[].dns with at least its Route53 zone): "
                      "step=%s has no record to move" % (app["name"], step))
-    normalized.update(force=force, gate_window=gate_window, dns_weight=dns_weight, by=request.get("by") or None)
+    approve_problem = approver_problem(request.get("approve"))
+    if approve_problem:
+        problems.add(approve_problem)
+    normalized.update(force=force, gate_window=gate_window, dns_weight=dns_weight, by=request.get("by") or None,
+                      approve=request.get("approve") or None)
     problems.raise_if_any()
     target = None if status else target_of(apps, normalized, settings)
     return normalized, target
@@ -207,6 +212,14 @@ def ramp_request(request, apps, fleet, settings=None):
     if on_node_failure not in ON_NODE_FAILURE:
         ramp_issues.append("invalid on_node_failure %s: revert or complete" % quoted(on_node_failure))
     lock = check_lock_options(request, fleet, problems)
+    approve_problem = approver_problem(request.get("approve"))
+    if approve_problem:
+        ramp_issues.append(approve_problem)
+    elif app is not None and not ramp_issues:
+        approval_issue = ramp_refusal(app, backend_label(request.get("app"), route), [as_int(step) for step in steps],
+                                      request.get("approve") or None)
+        if approval_issue:
+            ramp_issues.append(approval_issue)
     problems.raise_if_any()
     if ramp_issues:
         label = backend_label(request.get("app"), route)
@@ -218,7 +231,8 @@ def ramp_request(request, apps, fleet, settings=None):
                   "interval": float(request.get("interval", 60)), "threshold": as_int(request.get("threshold", 2)),
                   "checks_per_step": checks_per_step, "dry_run": bool(dry_run), "on_node_failure": on_node_failure,
                   "max_checks": as_int(max_checks) if max_checks is not None else default_max_checks(steps, checks_per_step),
-                  "by": request.get("by") or None, "force": False, "gate_window": 0}
+                  "by": request.get("by") or None, "force": False, "gate_window": 0,
+                  "approve": request.get("approve") or None}
     normalized.update(lock)
     return normalized, target_of(apps, normalized, settings)
 
@@ -283,5 +297,6 @@ def target_of(apps, request, settings=None):
     target = dict((key, backend[key]) for key in ("app", "route", "label", "host", "initial_step", "cloud_servers",
                                                   "onprem_servers", "thresholds"))
     target.update(backend=backend["name"], cloud=app.get("cloud"), dns=app.get("dns"),
-                  app_entry=dict((key, app.get(key)) for key in ("name", "host", "health_check", "cloud", "dns", "alerts")))
+                  app_entry=dict((key, app.get(key)) for key in ("name", "host", "health_check", "cloud", "dns", "alerts",
+                                                                    "approval")))
     return target

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Mapping
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.approval import approval_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.cloud_model import cloud_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.gate import gate_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.retry import retry_problems
@@ -502,6 +503,8 @@ def _app_problems(app, reserved_names):
     if expect_status is not None and not _matches(STATUSES, expect_status):
         problems.append("%s: health_check.expect_status %s is not a status, range or list (200, 200-399, 200,204)"
                         % (label, _json(expect_status)))
+    if isinstance(app, Mapping):
+        problems += approval_problems(app, label)
     return problems + _servers_problems(_get(app, "servers", []), label, _text(host))
 
 
