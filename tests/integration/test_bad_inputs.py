@@ -472,6 +472,8 @@ def survey_cases():
                 bad = -1
             elif asked.get("choices_from") == "apps":
                 bad = "application-99"
+            elif asked["type"] == "text":
+                bad = "not a %s" % asked["variable"]  # a free text: a space makes it a bad name
             else:
                 bad = "not-%s" % asked["variable"]
             answers[asked["variable"]] = bad
