@@ -96,7 +96,9 @@ def summary_line(event):
     if event.get("from_step") is not None or event.get("to_step") is not None:
         move = " %s -> %s" % (event.get("from_step", "?"), event.get("to_step", "?"))
     parts = ["cloudshift: %s %s%s" % (target, event.get("action", "event"), move)]
-    if event.get("verdict"):
+    going_down = isinstance(event.get("from_step"), int) and isinstance(event.get("to_step"), int) \
+        and event["to_step"] < event["from_step"]
+    if event.get("verdict") and not going_down:  # going down is never gated: its verdict is information only
         parts.append("gate %s%s" % (event["verdict"], " (forced)" if event.get("forced") else ""))
     if event.get("by"):
         parts.append("by %s" % event["by"])

@@ -29,10 +29,13 @@ def test_the_event_carries_what_happened_and_the_slack_message_says_it_in_one_li
                      "from_step": 10, "to_step": 25, "verdict": "pass", "forced": False,
                      "source": "cloudshift.migration", "figures": {"cloud": {"requests": 400}}}
     assert notify.payload(event, "slack") == {"text": "cloudshift: application-01 step 10 -> 25; gate pass; by alice"}
-    rollback = notify.event_of(dict(RECORD, action="ramp-rollback", route="v2", verdict="fail", note="2 checks failed"))
+    rollback = notify.event_of(dict(RECORD, action="ramp-rollback", route="v2", verdict="fail", note="2 checks failed",
+                                    **{"from": 25, "to": 0}))
     assert notify.payload(rollback, "slack")["text"] == (
-        ":rotating_light: cloudshift: application-01 route v2 ramp-rollback 10 -> 25; gate fail; by alice; "
-        "2 checks failed")
+        ":rotating_light: cloudshift: application-01 route v2 ramp-rollback 25 -> 0; by alice; 2 checks failed")
+    failed = notify.event_of(dict(RECORD, verdict="fail", forced=True))
+    assert notify.payload(failed, "slack")["text"] == (
+        ":rotating_light: cloudshift: application-01 step 10 -> 25; gate fail (forced); by alice")
 
 
 def test_bad_webhooks_are_named_by_place_and_host_never_by_their_secret_url_or_headers():
