@@ -161,7 +161,7 @@ def test_ansible_builder_finds_the_collections_needs_in_the_installed_copy(fresh
     introspected = yaml.safe_load(fresh.run("ansible-builder", "introspect", fresh.collections).stdout)
     python = [line.split("#")[0].strip() for line in introspected["python"] if "cloudshift.migration" in line]
     system = [line.split("#")[0].strip() for line in introspected["system"] if "cloudshift.migration" in line]
-    assert [entry.split(">=")[0] for entry in python] == ["boto3", "botocore", "passlib"]
+    assert [entry.split(">=")[0] for entry in python] == ["boto3", "botocore", "passlib", "kubernetes"]
     assert "haproxy [platform:dpkg platform:rpm]" in system and "socat [platform:dpkg platform:rpm]" in system
 
 
