@@ -296,7 +296,7 @@ def target_of(apps, request, settings=None):
     app = find_app(apps, request["app"])
     target = dict((key, backend[key]) for key in ("app", "route", "label", "host", "initial_step", "cloud_servers",
                                                   "onprem_servers", "thresholds"))
+    entry_keys = ("name", "host", "health_check", "cloud", "dns", "alerts", "approval")
     target.update(backend=backend["name"], cloud=app.get("cloud"), dns=app.get("dns"),
-                  app_entry=dict((key, app.get(key)) for key in ("name", "host", "health_check", "cloud", "dns", "alerts",
-                                                                    "approval")))
+                  app_entry=dict((key, app.get(key)) for key in entry_keys))
     return target
