@@ -195,6 +195,12 @@ def check(name, ok, measured, expected, message):
             "message": message}
 
 
+def checks_table(checks):
+    """The checks as lines an operator reads (the cluster's, and a Lambda side's in the same shape)."""
+    return (["%-17s %-5s %s" % ("check", "", "figures")]
+            + ["%-17s %-5s %s" % (item["check"], item["status"].upper(), item["message"]) for item in checks])
+
+
 def deployment_checks(deployment, max_restarts_last_hour=3):
     """The app's Deployment (k8s.deployment_health): Ready replicas, restarts and churn in the last hour, HPA room."""
     label = "Deployment %s/%s" % (deployment["namespace"], deployment["name"])
@@ -354,8 +360,7 @@ def run(params):
     failed = [item for item in checks if item["status"] == "fail"]
     result = {"asg": asg, "autoscaler": autoscaler, "nodes": nodes, "deployment": deployment, "checks": checks,
               "passed": not failed, "problems": [item["message"] for item in failed],
-              "table": ["%-17s %-5s %s" % ("check", "", "figures")]
-              + ["%-17s %-5s %s" % (item["check"], item["status"].upper(), item["message"]) for item in checks]}
+              "table": checks_table(checks)}
     if failed and params.get("fail_on_problems"):
         result["msg"] = "capacity check failed: " + "; ".join(result["problems"])
     return result

@@ -51,9 +51,7 @@ def input_problems(params):
         problems.append("invalid cluster %r: the cluster's name as in its kubernetes.io/cluster/<name> tag"
                         % (params["cluster"],))
     if params.get("function"):
-        problems += [problem for problem in lambda_side.input_problems(dict(
-            params, endpoint="function_url", expected_concurrency=1, max_throttles=0, max_error_rate=1.0,
-            window_seconds=300, probe=None)) if "function" in problem or "qualifier" in problem]
+        problems += lambda_side.function_name_problems(params)
     return problems + aws_problems(params)
 
 
@@ -89,18 +87,24 @@ def _tags(pairs):
     return dict((item["Key"], item.get("Value", "")) for item in pairs or [])
 
 
+def _tags_of(client, argument, key, ids, action):
+    """{id: {tag: value}} of load balancers through DescribeTags (elbv2 and classic ELB), 20 at a time."""
+    tags = {}
+    for start in range(0, len(ids), 20):
+        described = call(action, client.describe_tags, **{argument: ids[start:start + 20]})
+        for item in described.get("TagDescriptions", []):
+            tags[item[key]] = _tags(item.get("Tags"))
+    return tags
+
+
 def find_service_load_balancers(params):
     """Every load balancer (ALB/NLB through elbv2, classic ELB) tagged for the Service."""
     service, cluster = params["service"], params.get("cluster")
     found = []
     elbv2 = aws_client(params, "elbv2")
     balancers = paginate(elbv2, "describe_load_balancers", "LoadBalancers", "list the load balancers")
-    arns = [item["LoadBalancerArn"] for item in balancers]
-    tags = {}
-    for start in range(0, len(arns), 20):  # DescribeTags takes 20 ARNs at a time
-        described = call("read the load balancers' tags", elbv2.describe_tags, ResourceArns=arns[start:start + 20])
-        for item in described.get("TagDescriptions", []):
-            tags[item["ResourceArn"]] = _tags(item.get("Tags"))
+    tags = _tags_of(elbv2, "ResourceArns", "ResourceArn", [item["LoadBalancerArn"] for item in balancers],
+                    "read the load balancers' tags")
     for item in balancers:
         if service_matches(tags.get(item["LoadBalancerArn"], {}), service, cluster):
             listeners = call("read the listeners of %s" % item["LoadBalancerName"], elbv2.describe_listeners,
@@ -111,13 +115,8 @@ def find_service_load_balancers(params):
     classic = aws_client(params, "elb")
     descriptions = paginate(classic, "describe_load_balancers", "LoadBalancerDescriptions",
                             "list the classic load balancers")
-    names = [item["LoadBalancerName"] for item in descriptions]
-    classic_tags = {}
-    for start in range(0, len(names), 20):
-        described = call("read the classic load balancers' tags", classic.describe_tags,
-                         LoadBalancerNames=names[start:start + 20])
-        for item in described.get("TagDescriptions", []):
-            classic_tags[item["LoadBalancerName"]] = _tags(item.get("Tags"))
+    classic_tags = _tags_of(classic, "LoadBalancerNames", "LoadBalancerName",
+                            [item["LoadBalancerName"] for item in descriptions], "read the classic load balancers' tags")
     for item in descriptions:
         if service_matches(classic_tags.get(item["LoadBalancerName"], {}), service, cluster):
             found.append({"kind": "classic", "name": item["LoadBalancerName"], "arn": None, "address": item["DNSName"],
@@ -153,11 +152,9 @@ def run(params):
                         "host": None, "found_by": where}
         else:
             client = aws_client(params, "lambda")
-            args = {"FunctionName": params["function"]}
-            if params.get("qualifier"):
-                args["Qualifier"] = params["qualifier"]
-            label = params["function"] + (":%s" % params["qualifier"] if params.get("qualifier") else "")
-            url = call("read the function URL of %s" % label, client.get_function_url_config, **args)["FunctionUrl"]
+            label = lambda_side.function_label(params)
+            url = call("read the function URL of %s" % label, client.get_function_url_config,
+                       **lambda_side.function_args(params))["FunctionUrl"]
             host = urlsplit(url).hostname
             endpoint = {"kind": "function_url", "name": label, "arn": None, "address": host, "port": 443,
                         "protocol": "HTTPS", "host": host, "found_by": "the function URL of %s" % label}

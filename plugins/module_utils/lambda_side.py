@@ -16,7 +16,7 @@ import re
 from ansible_collections.cloudshift.migration.plugins.module_utils import elb
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AWS_ARGUMENT_SPEC, AwsError, \
     aws_client, aws_problems, call
-from ansible_collections.cloudshift.migration.plugins.module_utils.capacity import check
+from ansible_collections.cloudshift.migration.plugins.module_utils.capacity import check, checks_table
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
@@ -46,13 +46,19 @@ class LambdaError(CloudshiftError):
     pass
 
 
-def input_problems(params):
+def function_name_problems(params):
+    """The problems of the function and qualifier options (lambda_health_info, cloud_endpoint_info)."""
     problems = []
     if not isinstance(params.get("function"), str) or not FUNCTION_PATTERN.match(params["function"]):
         problems.append("invalid function %r: a Lambda function name (letters, digits, '-', '_', up to 64) or its ARN"
                         % (params.get("function"),))
     if params.get("qualifier") is not None and not QUALIFIER_PATTERN.match(str(params["qualifier"])):
         problems.append("invalid qualifier %r: an alias or a version" % (params["qualifier"],))
+    return problems
+
+
+def input_problems(params):
+    problems = function_name_problems(params)
     if params.get("host") is not None and not elb.HOST_PATTERN.match(params["host"]):
         problems.append("invalid host %r: a host name" % (params["host"],))
     if params.get("endpoint") == "custom" and not (params.get("probe") or {}).get("address"):
@@ -70,14 +76,14 @@ def input_problems(params):
     return problems + aws_problems(params)
 
 
-def _function_args(params):
+def function_args(params):
     args = {"FunctionName": params["function"]}
     if params.get("qualifier"):
         args["Qualifier"] = params["qualifier"]
     return args
 
 
-def _label(params):
+def function_label(params):
     return params["function"] + (":%s" % params["qualifier"] if params.get("qualifier") else "")
 
 
@@ -128,15 +134,10 @@ def capacity_checks(available, source, expected, sums, max_throttles, max_error_
     return checks
 
 
-def checks_table(checks):
-    return (["%-17s %-5s %s" % ("check", "", "figures")]
-            + ["%-17s %-5s %s" % (item["check"], item["status"].upper(), item["message"]) for item in checks])
-
-
 # -- AWS ---------------------------------------------------------------------------------------
 
 def read_capacity(params, client, now=None):
-    label = _label(params)
+    label = function_label(params)
     concurrency = call("read the concurrency of %s" % params["function"], client.get_function_concurrency,
                        FunctionName=params["function"])
     available, source = concurrency.get("ReservedConcurrentExecutions"), "reserved"
@@ -172,19 +173,18 @@ def run(params):
     problems = input_problems(params)
     if problems:
         raise LambdaError("; ".join(problems))
-    label = _label(params)
+    label = function_label(params)
     try:
         client = aws_client(params, "lambda")
-        found = call("read function %s" % label, client.get_function, **_function_args(params))
+        found = call("read function %s" % label, client.get_function, **function_args(params))
         configuration = found.get("Configuration") or {}
         problems = function_problems(configuration, label)
         url = None
         if params["endpoint"] == "function_url":
             url_config = call("read the function URL of %s" % label, client.get_function_url_config,
-                              **_function_args(params))
+                              **function_args(params))
             url = url_config.get("FunctionUrl")
             problems += url_problems(url_config, params.get("host"), label)
-        probe = None
         probe_params = dict(params.get("probe") or {}) or dict((key, spec.get("default"))
                                                                for key, spec in elb.PROBE_SPEC.items())
         url_host = urlsplit(url or "").hostname

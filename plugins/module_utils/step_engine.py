@@ -296,10 +296,9 @@ def _audit(audit_dir, record, check_mode, result, webhooks=None):
         audit.append_record(audit_dir, record)
     except audit.AuditError as exc:
         result.setdefault("warnings", []).append(str(exc))
-    if webhooks:
-        result.setdefault("warnings", []).extend(notify.notify(webhooks, record))
-        if not result["warnings"]:
-            del result["warnings"]
+    undelivered = notify.notify(webhooks, record) if webhooks else []
+    if undelivered:
+        result.setdefault("warnings", []).extend(undelivered)
 
 
 def _webhooks(args):
