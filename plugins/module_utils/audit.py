@@ -19,7 +19,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.errors import
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import ValidationError, validate_name
 
 ACTIONS = ("step", "rollback", "verdict", "ramp-start", "ramp-rollback", "ramp-done", "ramp-stopped", "dns",
-           "dns-rollback", "step-undone", "reconcile", "lock-broken", "recovered")
+           "dns-rollback", "step-undone", "reconcile", "lock-broken", "recovered", "endpoint")
 AUDIT_FORMAT = 1
 
 

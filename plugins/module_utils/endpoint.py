@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.cloudshift.migration.plugins.module_utils import lambda_side
+from ansible_collections.cloudshift.migration.plugins.module_utils import dns, elb, lambda_side
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AWS_ARGUMENT_SPEC, AwsError, \
     aws_client, aws_problems, call, paginate
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
@@ -23,12 +23,18 @@ NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
 TLS_PROTOCOLS = ("HTTPS", "TLS", "SSL")
 
+DISCOVER_KEYS = ("service", "cluster", "function", "qualifier")
+# The probe of the endpoint found: elb_health_info's, at the endpoint's address and port unless given, resolved
+# through the nameservers HAProxy's resolvers use.
+PROBE_SPEC = dict(elb.PROBE_SPEC, port=dict(type="int"), nameservers=dict(type="list", elements="str", default=[]))
+
 ARGUMENT_SPEC = dict(
     service=dict(type="dict", options=dict(namespace=dict(type="str", default="default"),
                                            name=dict(type="str", required=True))),
     cluster=dict(type="str"),
     function=dict(type="str"),
     qualifier=dict(type="str"),
+    probe=dict(type="dict", options=PROBE_SPEC),
     **AWS_ARGUMENT_SPEC
 )
 
@@ -37,7 +43,18 @@ class EndpointError(CloudshiftError):
     pass
 
 
-def input_problems(params):
+def discover_params(discover):
+    """cloud_endpoint_info's options for a server's discover entry in the app model (a service's namespace defaults
+    to default) (pure)."""
+    params = dict((key, discover.get(key)) for key in DISCOVER_KEYS)
+    if isinstance(params["service"], dict):
+        params["service"] = dict({"namespace": "default"}, **dict(
+            (key, value) for key, value in params["service"].items() if value is not None))
+    return params
+
+
+def discover_problems(params):
+    """What is wrong with where to look (service and cluster, or function and qualifier), [] when nothing (pure)."""
     problems = []
     if bool(params.get("service")) == bool(params.get("function")):
         problems.append("give the Kubernetes service (service: {namespace, name}) or the Lambda function (function), "
@@ -52,6 +69,20 @@ def input_problems(params):
                         % (params["cluster"],))
     if params.get("function"):
         problems += lambda_side.function_name_problems(params)
+    return problems
+
+
+def input_problems(params):
+    problems = discover_problems(params)
+    probe = params.get("probe")
+    if probe:
+        checked = dict(probe, port=probe.get("port") or 443)
+        problems += elb.probe_problems(checked)
+        for nameserver in probe.get("nameservers") or []:
+            try:
+                dns.split_nameserver(nameserver)
+            except dns.DnsError as exc:
+                problems.append("probe: %s" % exc)
     return problems + aws_problems(params)
 
 
@@ -76,9 +107,41 @@ def pick_port(listeners):
     return (tls or listeners)[0]
 
 
-def endpoint_table(endpoint):
-    return ["%-12s %-50s %-6s %s" % ("kind", "address", "port", "found by"),
-            "%-12s %-50s %-6s %s" % (endpoint["kind"], endpoint["address"], endpoint["port"], endpoint["found_by"])]
+def endpoint_table(endpoint, checked=None):
+    lines = ["%-12s %-50s %-6s %s" % ("kind", "address", "port", "found by"),
+             "%-12s %-50s %-6s %s" % (endpoint["kind"], endpoint["address"], endpoint["port"], endpoint["found_by"])]
+    if checked:
+        probe = checked["probe"]
+        lines.append("resolved by %s: %s" % (checked["resolved_by"], ", ".join(checked["resolved"]) or "-"))
+        if probe:
+            lines.append("probe %s (Host %s, SNI %s): %s" % (
+                probe["url"], probe["host"], probe["sni"] or "-",
+                "%s in %s ms" % (probe["status"], probe["elapsed_ms"]) if probe["ok"] else probe["error"]))
+    return lines
+
+
+def check_endpoint(endpoint, probe, resolve=dns.resolve, send=elb.probe_endpoint):
+    """The endpoint found, resolved the way HAProxy's resolvers will and probed at the first address under its Host
+    (a function URL's own, else the probe's) and SNI: {"resolved", "resolved_by", "probe", "healthy", "problems"}."""
+    checked = {"resolved": [], "resolved_by": None, "probe": None, "healthy": False, "problems": []}
+    address = endpoint["address"]
+    if elb._is_ip(address):
+        checked.update(resolved=[address], resolved_by="the endpoint (an IP address)")
+    else:
+        try:
+            checked["resolved"], checked["resolved_by"] = resolve(address, probe.get("nameservers") or None)
+        except dns.DnsError as exc:
+            checked["problems"].append(str(exc))
+            return checked
+    host = endpoint.get("host") or probe.get("host") or address
+    request = dict(probe, address=checked["resolved"][0], port=probe.get("port") or endpoint["port"], host=host,
+                   sni=probe.get("sni") or host)
+    checked["probe"] = send(request, checked["resolved"][0])
+    checked["probe"]["name"] = address
+    if not checked["probe"]["ok"]:
+        checked["problems"].append("the probe of %s:%s failed: %s" % (address, request["port"], checked["probe"]["error"]))
+    checked["healthy"] = not checked["problems"]
+    return checked
 
 
 # -- AWS ---------------------------------------------------------------------------------------
@@ -160,4 +223,9 @@ def run(params):
                         "protocol": "HTTPS", "host": host, "found_by": "the function URL of %s" % label}
     except AwsError as exc:
         raise EndpointError(str(exc))
-    return {"endpoint": endpoint, "table": endpoint_table(endpoint)}
+    if not params.get("probe"):
+        return {"endpoint": endpoint, "table": endpoint_table(endpoint)}
+    checked = check_endpoint(endpoint, params["probe"])
+    endpoint["resolved"] = checked["resolved"][0] if checked["resolved"] else None
+    return {"endpoint": endpoint, "checked": checked, "healthy": checked["healthy"],
+            "table": endpoint_table(endpoint, checked)}

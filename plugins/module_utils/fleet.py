@@ -101,6 +101,18 @@ def _side_text(servers, side, key):
     return ", ".join(texts) or "-"
 
 
+def endpoint_lines(rows):
+    """The cloud servers deploy.yml pointed at an endpoint found in AWS, per node: recorded, and as HAProxy runs it."""
+    found = []
+    for row in rows:
+        for entry in (row.get("result") or {}).get("endpoints") or []:
+            if entry.get("endpoint"):
+                found.append("  %s: %s server %s at %s (recorded by %s at %s), running at %s" % (
+                    row["node"], entry["app"], entry["server"], entry["recorded"], entry["endpoint"].get("by") or
+                    "deploy.yml", entry["endpoint"].get("at") or "?", entry["running"] or "- (not in HAProxy)"))
+    return ["", "Cloud endpoints (deploy.yml):"] + found if found else []
+
+
 def status_report(rows, reconciled=False):
     """The status of every node (rows: {"node", "result"} with haproxy_drift's result, or {"node", "error"}).
 
@@ -156,6 +168,7 @@ def status_report(rows, reconciled=False):
                           "on-prem servers", "flags"], table)
     if disagreements:
         lines += ["", "Nodes that disagree:"] + ["  " + text for text in disagreements]
+    lines += endpoint_lines(rows)
     put_back = dict((node, [problem for problem in problems if problem not in remaining.get(node, [])])
                     for node, problems in drift.items()) if reconciled else {}
     put_back = dict((node, problems) for node, problems in put_back.items() if problems)

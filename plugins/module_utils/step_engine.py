@@ -39,7 +39,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.step 
 
 
 # The verbs no node measure takes the lock for: the begin phase takes it on the lock node.
-LOCK_ALONE = ("status", "shadow", "restore", "site")
+LOCK_ALONE = ("status", "shadow", "restore", "site", "deploy")
 
 
 class EngineError(CloudshiftError):
@@ -148,6 +148,8 @@ def begin(args, fleet):
     elif verb == "report":
         request = requests.report_request(request_args, apps)
         request.update(lock_node=None, break_lock=False)
+    elif verb == "deploy":
+        request, deploy_plan = requests.deploy_request(request_args, apps, fleet, settings.get("model"))
     else:
         request, target = requests.migrate_request(request_args, apps, fleet, settings.get("model"))
     every_app = [app["name"] for app in apps]
@@ -170,6 +172,10 @@ def begin(args, fleet):
         run["lock"] = _lock(every_app, ttl, "restore.yml (previous configuration)", request)
     elif request["verb"] == "site":
         run["lock"] = _lock(every_app, ttl, "site.yml (every app's configuration)", request)
+    elif request["verb"] == "deploy":
+        run["apps"] = [request["app"]]
+        run["deploy"] = deploy_plan
+        run["lock"] = _lock([request["app"]], ttl, "deploy.yml app=%s" % request["app"], request)
     elif request["verb"] == "shadow":
         seconds = sum(seconds for _percent, seconds in request["schedule"])
         run["lock"] = _lock([request["app"]], max(ttl, seconds + 600), "replicate.yml app=%s" % request["app"], request)

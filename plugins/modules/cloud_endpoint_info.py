@@ -19,6 +19,9 @@ description:
   - With O(function), reads the Lambda's function URL (of O(qualifier)); its host is the address and the Host the
     cloud server must send.
   - Fails naming what it looked for when nothing, or more than one load balancer, matches. Reads only.
+  - With O(probe), the endpoint found is also resolved the way HAProxy's C(resolvers) section will resolve it
+    (through O(probe.nameservers), else the system's resolver) and sent one real request under its Host and SNI;
+    RV(healthy) says whether both worked. C(deploy.yml) points HAProxy at an endpoint only when it is healthy.
 options:
   service:
     description: The Kubernetes Service of type LoadBalancer.
@@ -41,6 +44,50 @@ options:
   qualifier:
     description: The alias or version whose function URL to read.
     type: str
+  probe:
+    description: One real request to the endpoint found, as HAProxy's health check makes it.
+    type: dict
+    suboptions:
+      address:
+        description: Not used; the endpoint's address, resolved, is probed (kept for the same options as elb_health_info).
+        type: str
+      port:
+        description: Port to connect to; defaults to the endpoint's.
+        type: int
+      scheme:
+        description: V(https) verifies the certificate against O(probe.ca_file) with O(probe.sni).
+        type: str
+        choices: [https, http]
+        default: https
+      path:
+        description: Path of the health page.
+        type: str
+        default: /
+      host:
+        description: Host header (the app's name); a function URL's own host wins.
+        type: str
+      sni:
+        description: TLS server name, checked against the certificate; defaults to the Host.
+        type: str
+      ca_file:
+        description: CA bundle the certificate must chain to; defaults to the system store.
+        type: path
+      timeout:
+        description: Seconds for the connection and the answer.
+        type: float
+        default: 5.0
+      expect_status:
+        description: Statuses a healthy endpoint answers.
+        type: list
+        elements: int
+        default: [200]
+      nameservers:
+        description:
+          - The nameservers (C(ip:port)) HAProxy's C(resolvers) section asks (C(haproxy_resolvers.nameservers)); the
+            endpoint's name is resolved through them. Empty, the system's resolver.
+        type: list
+        elements: str
+        default: []
 extends_documentation_fragment:
   - cloudshift.migration.aws
 author:
@@ -77,6 +124,16 @@ endpoint:
     - The endpoint (kind application, network, classic or function_url; name; arn; address; port; protocol; host, the
       Host a function URL needs; found_by, what matched).
   returned: success
+  type: dict
+healthy:
+  description: With O(probe), whether the endpoint's name resolved and the probe passed.
+  returned: with O(probe)
+  type: bool
+checked:
+  description:
+    - With O(probe), the check (resolved, the addresses; resolved_by, which nameserver or the system's resolver;
+      probe, the request and its answer; problems).
+  returned: with O(probe)
   type: dict
 table:
   description: The endpoint as lines an operator reads.

@@ -76,6 +76,16 @@ options:
         leaving 100) starts the new worker at the configuration's weight until the step's weights are set again.
     type: dict
     version_added: 0.7.0
+  server_addresses:
+    description:
+      - "With O(server_state_file), where the next worker must reach each server, as the app model resolves them
+        (C(server_state_addresses) of the P(cloudshift.migration.app_model#filter) filter):
+        C({backend: {server: {address, port, resolved}}}), C(resolved) the IP a name was last seen at, or null."
+      - HAProxy takes a server's port and last address from the server-state file at a reload even when the new
+        configuration moved the server (a new ELB name or port), so without them a reload keeps sending its traffic
+        to the old endpoint. A server already at its address and port keeps its line as it is.
+    type: dict
+    version_added: 0.8.0
   timeout:
     description: Seconds to wait for HAProxy to start, reload or stop.
     type: float
@@ -220,16 +230,38 @@ def server_weights(value):
     return checked
 
 
+def server_addresses(value):
+    """server_addresses checked: {backend: {server: {address, port, resolved}}}; ValueError names the bad entry."""
+    if not value:
+        return None
+    checked = {}
+    for backend, servers in value.items():
+        if not isinstance(servers, dict):
+            raise ValueError("server_addresses[%s] must be a mapping of server names, got %r" % (backend, servers))
+        for server, entry in servers.items():
+            port = entry.get("port") if isinstance(entry, dict) else None
+            if (not isinstance(entry, dict) or not isinstance(entry.get("address"), str)
+                    or not entry["address"] or any(char.isspace() for char in entry["address"])
+                    or not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535
+                    or not isinstance(entry.get("resolved"), (str, type(None)))):
+                raise ValueError("server_addresses[%s][%s] must be {address: a name or an IP, port: 1-65535, "
+                                 "resolved: an IP or null}, got %r" % (backend, server, entry))
+            checked.setdefault(backend, {})[server] = {"address": entry["address"], "port": port,
+                                                       "resolved": entry.get("resolved")}
+    return checked
+
+
 def run(module):
     params = module.params
     try:
         weights = server_weights(params["server_weights"])
+        addresses = server_addresses(params["server_addresses"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     controller = MasterWorker(params["config"], params["pid_file"], params["master_socket"],
                               binary=params["binary"], timeout=params["timeout"],
                               server_state_file=params["server_state_file"], extra_configs=params["extra_configs"],
-                              server_weights=weights)
+                              server_weights=weights, server_addresses=addresses)
     try:
         before = controller.status()
         action = planned_action(params["state"], before["running"], controller.stale_pid_file())
@@ -267,6 +299,7 @@ def main():
             binary=dict(type="str", default="haproxy"),
             server_state_file=dict(type="path"),
             server_weights=dict(type="dict"),
+            server_addresses=dict(type="dict"),
             timeout=dict(type="float", default=30.0),
         ),
         supports_check_mode=True,

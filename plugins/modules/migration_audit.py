@@ -39,10 +39,11 @@ options:
         V(recovered) (0.7.0) is a change a stopped run left unfinished on a
         node, finished or undone by the next run that took the lock (O(from_step) the step cut off, O(to_step) where
         the node is now).
+      - V(endpoint) (0.8.0) is a cloud server pointed at a new endpoint by C(deploy.yml) (or put back), on every node.
     type: str
     required: true
     choices: [step, rollback, verdict, ramp-start, ramp-rollback, ramp-done, ramp-stopped, dns, dns-rollback, step-undone,
-              reconcile, lock-broken, recovered]
+              reconcile, lock-broken, recovered, endpoint]
   by:
     description: Who asked for it.
     type: str

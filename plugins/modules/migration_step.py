@@ -35,8 +35,9 @@ options:
   verb:
     description:
       - With V(begin), what the run does. V(site) (site.yml) and V(restore) take every app's lock and nothing else.
+      - V(deploy) (deploy.yml) takes the app's lock and returns RV(deploy), where to find each cloud server's endpoint.
     type: str
-    choices: [migrate, ramp, status, shadow, restore, report, site]
+    choices: [migrate, ramp, status, shadow, restore, report, site, deploy]
     default: migrate
   request:
     description: With V(begin), the operator's inputs (C(app), C(route), C(step), C(force)...), as the entry point's argument spec lists them.
@@ -112,7 +113,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 verb:
-  description: With V(begin), the verb (C(step), C(dns), C(status), C(ramp), C(shadow), C(restore), C(report), C(site)).
+  description: With V(begin), the verb (C(step), C(dns), C(status), C(ramp), C(shadow), C(restore), C(report), C(site), C(deploy)).
   returned: phase=begin
   type: str
 request:
@@ -123,6 +124,13 @@ target:
   description: With V(begin), the backend the request moves, as the app model resolves it.
   returned: phase=begin
   type: dict
+deploy:
+  description:
+    - With V(begin) and V(verb=deploy), one entry per cloud server to deploy (server; discover, what
+      P(cloudshift.migration.cloud_endpoint_info#module) looks for; probe, the request HAProxy's check makes).
+  returned: phase=begin, verb=deploy
+  type: list
+  elements: dict
 step:
   description: With V(judge), the step every node is to take.
   returned: phase=judge
@@ -144,7 +152,7 @@ from ansible.module_utils.basic import AnsibleModule
 def main():
     module = AnsibleModule(argument_spec=dict(
         phase=dict(type="str", required=True, choices=["begin", "judge", "finish", "release"]),
-        verb=dict(type="str", default="migrate", choices=["migrate", "ramp", "status", "shadow", "restore", "report", "site"]),
+        verb=dict(type="str", default="migrate", choices=["migrate", "ramp", "status", "shadow", "restore", "report", "site", "deploy"]),
         request=dict(type="dict"), apps=dict(type="list", elements="dict"), settings=dict(type="dict"),
         lock_ttl=dict(type="int", default=900), run=dict(type="dict"), decision=dict(type="dict"),
         ramp=dict(type="dict"), stopped=dict(type="bool", default=False), release=dict(type="bool", default=True),

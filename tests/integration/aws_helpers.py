@@ -8,7 +8,10 @@
 
 import http.client
 import http.server
+import io
+import json
 import threading
+import zipfile
 
 from localenv import aws as local_aws
 from localenv.config import Layout
@@ -103,3 +106,24 @@ def address_records(env, name):
 def aws_client(env, service):
     """A boto3 client of the environment's moto server (democtl's own factory)."""
     return local_aws.client(Layout(env.run_dir, env.port_offset), service)
+
+
+def create_function(env, name):
+    """A function with an alias `live` serving its version 1 through a function URL (AuthType NONE); the URL's host."""
+    iam, functions = aws_client(env, "iam"), aws_client(env, "lambda")
+    try:
+        role = iam.get_role(RoleName="cloudshift-lambda")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="cloudshift-lambda", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("handler.py", "def handle(event, context):\n    return {'statusCode': 200, 'body': 'OK'}\n")
+    functions.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handle",
+                              Code={"ZipFile": archive.getvalue()})
+    version = functions.publish_version(FunctionName=name)["Version"]
+    functions.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    url = functions.create_function_url_config(FunctionName=name, Qualifier="live", AuthType="NONE")["FunctionUrl"]
+    functions.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=100)
+    return url.split("//", 1)[1].rstrip("/")

@@ -2,12 +2,10 @@
 throttling, a real HTTP proxy in front of it: ELB health, the capacity checks, the Route53 cutover
 and migrate.yml's step=dns / dns-rollback, with real HAProxy, upstreams and traffic behind them."""
 
-import io
 import json
 import os
 import re
 import time
-import zipfile
 
 import pytest
 import yaml
@@ -15,7 +13,7 @@ import yaml
 import kube_standin
 import traffic
 from test_role_haproxy import Upstream, make_ca, make_server_cert, write_ca
-from aws_helpers import ThrottlingProxy, address_records, aws_client, is_change_batch
+from aws_helpers import ThrottlingProxy, address_records, aws_client, create_function, is_change_batch
 from localenv_fixture import ROOT, LocalEnv, adhoc
 
 APP = "application-01"
@@ -415,27 +413,6 @@ def test_a_step_up_is_refused_on_the_autoscaler_drift_the_api_shows(env, kube_ap
 
 
 # -- a Lambda side: the function and its URL in moto, its endpoint a TLS upstream under the URL's host ------------
-
-def create_function(env, name):
-    """A function with an alias `live` serving its version 1 through a function URL (AuthType NONE); the URL's host."""
-    iam, functions = aws_client(env, "iam"), aws_client(env, "lambda")
-    try:
-        role = iam.get_role(RoleName="cloudshift-lambda")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(RoleName="cloudshift-lambda", AssumeRolePolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as handle:
-        handle.writestr("handler.py", "def handle(event, context):\n    return {'statusCode': 200, 'body': 'OK'}\n")
-    functions.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handle",
-                              Code={"ZipFile": archive.getvalue()})
-    version = functions.publish_version(FunctionName=name)["Version"]
-    functions.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
-    url = functions.create_function_url_config(FunctionName=name, Qualifier="live", AuthType="NONE")["FunctionUrl"]
-    functions.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=100)
-    return url.split("//", 1)[1].rstrip("/")
-
 
 def put_lambda_metrics(env, name, **sums):
     aws_client(env, "cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[

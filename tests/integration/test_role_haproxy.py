@@ -104,7 +104,7 @@ def write_ca(cert, path):
 class Upstream(object):
     """An HTTP or HTTPS server on 127.0.0.1 recording every request, SNI and TLS failure."""
 
-    def __init__(self, name, port, cert=None):
+    def __init__(self, name, port, cert=None, address="127.0.0.1"):
         self.name = name
         self.port = port
         self.requests = []
@@ -116,7 +116,7 @@ class Upstream(object):
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*cert)
             context.sni_callback = self._record_sni
-        self.server = _RecordingServer(("127.0.0.1", port), _handler_for(self), context, self)
+        self.server = _RecordingServer((address, port), _handler_for(self), context, self)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
 

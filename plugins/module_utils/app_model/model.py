@@ -70,8 +70,28 @@ def _port(value):
     return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else value
 
 
-def resolve_server(app, server, backup, weight, ca_file):
-    """A server of an app as haproxy.cfg renders it (the cloud side's hard checks and TLS by default)."""
+def recorded_endpoint(recorded_state, server_name):
+    """The endpoint deploy.yml found in AWS for a cloud server and recorded in the node's state store, or None."""
+    return ((recorded_state or {}).get("endpoints") or {}).get(server_name)
+
+
+def with_endpoint(server, endpoint):
+    """The app model's server pointed at its recorded endpoint (pure): the address and port found in AWS, and for a
+    function URL its Host (a Lambda answers under its own name); the inventory's address is where it pointed
+    before."""
+    if not endpoint:
+        return server
+    moved = dict(server, address=endpoint["address"], port=endpoint["port"])
+    if endpoint.get("host"):
+        moved["host"] = endpoint["host"]
+    return moved
+
+
+def resolve_server(app, server, backup, weight, ca_file, endpoint=None):
+    """A server of an app as haproxy.cfg renders it (the cloud side's hard checks and TLS by default), at its
+    recorded endpoint when deploy.yml recorded one."""
+    inventory_address = server.get("address")
+    server = with_endpoint(server, endpoint)
     is_cloud = server.get("side") == CLOUD
     tls = server["tls"] if server.get("tls") is not None else is_cloud
     verify = _or_default(server, "verify", "required")
@@ -101,6 +121,7 @@ def resolve_server(app, server, backup, weight, ca_file):
         "observe_layer7": bool(observe),
         "weight": weight,
         "backup": backup,
+        "endpoint": dict(endpoint, inventory_address=inventory_address) if endpoint else None,
     }
     for key in ("inter", "fall", "rise"):
         resolved[key] = _or_default(server, key, CLOUD_CHECK_DEFAULTS[key] if is_cloud else None)
@@ -173,7 +194,8 @@ def resolve_backend(app, route, recorded_state, settings):
     for side in SIDES:
         for index, server in enumerate(servers_by_side[side]):
             backup = onprem_backup and side == ONPREM
-            resolved = resolve_server(app, server, backup, live[side][index], settings["ca_file"])
+            resolved = resolve_server(app, server, backup, live[side][index], settings["ca_file"],
+                                      recorded_endpoint(recorded_state, server["name"]))
             resolved["config_weight"] = rendered[side][index]
             servers.append(resolved)
     health_check = (route or {}).get("health_check") or app.get("health_check") or {}
@@ -264,6 +286,7 @@ def resolve(apps, recorded=None, settings=None):
         "regex_apps": [app["name"] for app in apps if route_model.regex_map_entries(app)],
         "has_prefix_routes": bool(route_model.prefix_map_entries(apps)),
         "server_state_weights": server_state_weights(backends),
+        "server_state_addresses": server_state_addresses(backends),
     }
 
 
@@ -273,6 +296,25 @@ def server_state_weights(backends):
     when the file's initial weight equals the configuration's; haproxy/server_state.py)."""
     return dict((backend["name"], dict((server["name"], [server["weight"], server["config_weight"]])
                                        for server in backend["servers"])) for backend in backends)
+
+
+def _address_entry(server):
+    return {"address": server["address"], "port": server["port"],
+            "resolved": (server.get("endpoint") or {}).get("resolved")}
+
+
+def server_state_addresses(backends):
+    """{backend or relay: {server: {address, port, resolved}}}: where the server-state file must point each server
+    before a reload, so that the new worker reaches it where haproxy.cfg says (haproxy/server_state.py); a relayed
+    server is reached at its relay's address (abns@), its relay reaches the endpoint."""
+    addresses = {}
+    for backend in backends:
+        for server in backend["servers"]:
+            if server["relay"]:
+                addresses.setdefault(server["relay"], {})[server["name"]] = _address_entry(server)
+            else:
+                addresses.setdefault(backend["name"], {})[server["name"]] = _address_entry(server)
+    return addresses
 
 
 def find_app(apps, name):

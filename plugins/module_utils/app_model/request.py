@@ -18,6 +18,7 @@ import re
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import (
     AppModelError, app_settings, find_app, target_backend)
+from ansible_collections.cloudshift.migration.plugins.module_utils import endpoint
 from ansible_collections.cloudshift.migration.plugins.module_utils.approval import approver_problem, ramp_refusal
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import routes as route_model
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import schedule_problems
@@ -269,6 +270,47 @@ def restore_request(request, apps, fleet, verb="restore"):
     normalized.update(check_lock_options(request, fleet, problems))
     problems.raise_if_any()
     return normalized
+
+
+def deploy_request(request, apps, fleet, settings=None):
+    """deploy.yml's request: the app, and optionally one of its cloud servers (-e server=NAME), each with a discover
+    entry; (normalized request, the plan: what to look for in AWS and how to probe it, per server)."""
+    problems = Problems()
+    app = check_app(apps, request.get("app"), problems)
+    wanted = request.get("server") or None
+    plan = []
+    if app is not None:
+        plan = deploy_plan(app, settings)
+        names = [entry["server"] for entry in plan]
+        if not plan:
+            problems.add('app %s has no cloud server with a discover entry (docs/app-model.md, "The deploy stage"): '
+                         "nothing to find in AWS" % app["name"])
+        elif wanted is not None and wanted not in names:
+            problems.add("invalid server %s: the cloud servers of %s with a discover entry are %s"
+                         % (quoted(wanted), app["name"], ", ".join(names)))
+        plan = [entry for entry in plan if wanted is None or entry["server"] == wanted]
+    normalized = {"verb": "deploy", "app": request.get("app"), "server": wanted, "by": request.get("by") or None}
+    normalized.update(check_lock_options(request, fleet, problems))
+    problems.raise_if_any()
+    return normalized, plan
+
+
+def deploy_plan(app, settings=None):
+    """Per cloud server with a discover entry: where cloud_endpoint_info looks, and its probe as HAProxy's check
+    makes it (the app's health page, Host, SNI, CA) (pure)."""
+    backend = target_backend([app], app["name"], None, None, app_settings(settings))
+    health = backend["health_check"]
+    plan = []
+    for server in app.get("servers") or []:
+        if server.get("side") != "cloud" or not server.get("discover"):
+            continue
+        resolved = next(item for item in backend["servers"] if item["name"] == server["name"])
+        plan.append({"server": server["name"], "discover": endpoint.discover_params(server["discover"]),
+                     "probe": {"scheme": "https" if resolved["tls"] else "http", "path": health["path"],
+                               "host": server.get("host") or app.get("host"), "sni": server.get("sni"),
+                               "ca_file": resolved["ca_file"],
+                               "expect_status": [int(health["expect_status"])] if health["expect_status"] else [200]}})
+    return plan
 
 
 def shadow_request(request, apps, fleet):

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Mapping
 
+from ansible_collections.cloudshift.migration.plugins.module_utils import endpoint
 from ansible_collections.cloudshift.migration.plugins.module_utils.approval import approval_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.cloud_model import cloud_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.gate import gate_problems
@@ -437,7 +438,27 @@ def _server_problems(server, app_label, app_host=None):
         value = _get(server, key)
         if value is not None and not _is_whole_number(value, DIGITS, 1):
             problems.append("%s: %s %s is not a positive integer" % (label, key, _json(value)))
-    return problems + _server_host_problems(server, label, app_host)
+    return problems + _server_host_problems(server, label, app_host) + _server_discover_problems(server, label)
+
+
+def _server_discover_problems(server, label):
+    """Where deploy.yml finds a cloud server's endpoint in AWS (docs/app-model.md, "The deploy stage")."""
+    discover = _get(server, "discover")
+    if discover is None:
+        return []
+    if not isinstance(discover, Mapping):
+        return ["%s: discover must be a mapping (service and cluster, or function and qualifier), got %s"
+                % (label, _json(discover))]
+    if _get(server, "side") != "cloud":
+        return ["%s: discover is for a cloud server (deploy.yml finds its endpoint in AWS)" % label]
+    unknown = sorted(set(discover) - set(endpoint.DISCOVER_KEYS))
+    if unknown:
+        return ["%s: discover has unknown key%s %s (known: %s)" % (label, "s" if len(unknown) > 1 else "",
+                                                                  ", ".join(unknown), ", ".join(endpoint.DISCOVER_KEYS))]
+    service = _get(discover, "service")
+    if service is not None and not isinstance(service, Mapping):
+        return ["%s: discover.service must be a mapping (namespace, name), got %s" % (label, _json(service))]
+    return ["%s: discover: %s" % (label, problem) for problem in endpoint.discover_problems(endpoint.discover_params(discover))]
 
 
 def _server_host_problems(server, label, app_host):

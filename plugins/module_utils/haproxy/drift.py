@@ -21,6 +21,8 @@ import time
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import AppModelError, resolve
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.endpoints import (
+    describe as describe_endpoint, read_back_problems, running_endpoints)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.maps import (
     manage_map, parse_map_file, read_file, validate_map_path)
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import write_server_state_file
@@ -302,6 +304,8 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
     drift.extend(pending_line(app["name"], route, change) for app in readable
                  for route, change in pending_entries(states.get(app["name"])))
     drift.extend(row["problem"] for row in shadow_rows if row["drift"])
+    endpoints = endpoint_rows(running_endpoints(client.show_servers_state()), readable, states)
+    drift.extend(row["problem"] for row in endpoints if row["problem"])
     changed = bool(reconcile and (any(entry["reconciled"] for entry in backends) or any(row["changed"] for row in map_rows)
                                   or any(row["changed"] for row in shadow_rows)))
     if changed and not check_mode and server_state_file and commands:
@@ -312,7 +316,37 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
         # on disk or a damaged state file stay until site.yml).
         remaining = node_drift(client, state_dir, apps, maps, shadow_map, now=now, model_maps=model_maps)["drift"]
     return {"changed": changed, "backends": backends, "maps": map_rows, "shadow": shadow_rows, "drift": drift,
-            "remaining": remaining, "commands": commands, "damaged_states": damaged}
+            "remaining": remaining, "commands": commands, "damaged_states": damaged, "endpoints": endpoints}
+
+
+def endpoint_rows(running, apps, states):
+    """Each cloud server of the apps as the node runs it against where the app model puts it (its endpoint recorded
+    by deploy.yml, else the inventory's address): [{app, server, where, endpoint, running, problem}] (pure).
+    running: endpoints.running_endpoints of the node's `show servers state`."""
+    model = resolve(apps, states)
+    addresses = model["server_state_addresses"]
+    rows = []
+    for backend in model["backends"]:
+        if backend["route"] is not None:
+            continue  # a route's backend holds the app's servers: one row per server
+        for server in backend["servers"]:
+            if server["side"] != CLOUD:
+                continue
+            where = server["relay"] or backend["name"]
+            wanted = addresses[where][server["name"]]
+            live = running.get((where, server["name"]))
+            problems = read_back_problems(running, {where: {server["name"]: wanted}}) if live else []
+            problems = [problem for problem in problems if "has not resolved" not in problem]
+            rows.append({"app": backend["app"], "server": server["name"], "where": where,
+                         "endpoint": server["endpoint"], "recorded": describe_endpoint(server["endpoint"]) if
+                         server["endpoint"] else None, "wanted": "%s:%s" % (wanted["address"], wanted["port"]),
+                         "running": "%s:%s%s" % (live["fqdn"] or live["address"], live["port"],
+                                                 " (%s)" % live["address"] if live["fqdn"] and live["address"] else
+                                                 " (not resolved yet)" if live["fqdn"] else "") if live else None,
+                         "problem": ("app %s: %s (the configuration rendered from the app model and the state store "
+                                     "puts it there: site.yml or deploy.yml reloads it)" % (backend["app"], problems[0]))
+                         if problems else None})
+    return rows
 
 
 def _round(value):

@@ -218,14 +218,15 @@ def worker_answers(master_socket, worker_pid):
         return False
 
 
-def save_server_state(master_socket, path, weights=None):
+def save_server_state(master_socket, path, weights=None, addresses=None):
     """Write the current worker's `show servers state` to path (atomically) for load-server-state-from-file.
 
     Returns True when written. Saved before a reload, restart or stop so that runtime weights and
     servers found DOWN survive it (HAProxy keeps the config's weight when the config changed it). weights: the
-    app model's server_state_weights, so that the next worker starts at the recorded steps' weights.
+    app model's server_state_weights, so that the next worker starts at the recorded steps' weights; addresses: its
+    server_state_addresses, so that it reaches each server where the configuration says (server_state.py).
     """
-    write_server_state_file(master_command(master_socket, "@1 show servers state"), path, weights)
+    write_server_state_file(master_command(master_socket, "@1 show servers state"), path, weights, addresses)
     return True
 
 
@@ -235,7 +236,7 @@ class MasterWorker(object):
     """Start, reload and stop one HAProxy master-worker instance identified by its pid file."""
 
     def __init__(self, config, pid_file, master_socket, binary="haproxy", timeout=30.0, server_state_file=None,
-                 extra_configs=(), server_weights=None):
+                 extra_configs=(), server_weights=None, server_addresses=None):
         self.config = config
         self.configs = [config] + list(extra_configs or [])
         self.pid_file = pid_file
@@ -244,6 +245,7 @@ class MasterWorker(object):
         self.timeout = float(timeout)
         self.server_state_file = server_state_file
         self.server_weights = server_weights
+        self.server_addresses = server_addresses
 
     def master_pid(self):
         return running_master_pid(self.pid_file)
@@ -273,6 +275,7 @@ class MasterWorker(object):
     def start(self):
         """Start HAProxy and wait until its master answers and a worker runs. Returns the status."""
         self.check_config()
+        self.point_server_state_file()
         command = start_command(self.binary, self.configs, self.pid_file, self.master_socket)
         try:
             result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -352,9 +355,22 @@ class MasterWorker(object):
         self.remove_stale_pid_file()
         return pid
 
+    def point_server_state_file(self):
+        """Before a start: the server-state file the last worker left, its servers moved where haproxy.cfg now puts
+        them (an endpoint recorded while HAProxy was stopped)."""
+        if not (self.server_state_file and self.server_addresses and os.path.exists(self.server_state_file)):
+            return
+        try:
+            with open(self.server_state_file) as handle:
+                saved = handle.read()
+        except (IOError, OSError) as exc:
+            raise MasterError("cannot read server state file %s: %s" % (self.server_state_file, exc))
+        if saved.strip():
+            write_server_state_file(saved, self.server_state_file, addresses=self.server_addresses)
+
     def save_server_state(self):
         if self.server_state_file:
-            save_server_state(self.master_socket, self.server_state_file, self.server_weights)
+            save_server_state(self.master_socket, self.server_state_file, self.server_weights, self.server_addresses)
 
     def stale_pid_file(self):
         """True when the pid file exists but names no running HAProxy."""

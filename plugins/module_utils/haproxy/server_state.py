@@ -8,13 +8,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import socket
+
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
 
 SERVER_STATE_VERSION_LINE = "1"
 # Fields of a server line of `show servers state` (version 1): be_id be_name srv_id srv_name srv_addr srv_op_state
 # srv_admin_state srv_uweight srv_iweight ...
-BACKEND_FIELD, SERVER_FIELD, UWEIGHT_FIELD, IWEIGHT_FIELD = 1, 3, 7, 8
+BACKEND_FIELD, SERVER_FIELD, ADDR_FIELD, UWEIGHT_FIELD, IWEIGHT_FIELD, FQDN_FIELD, PORT_FIELD = 1, 3, 4, 7, 8, 17, 18
+NO_VALUE = "-"
 
 
 class MasterError(CloudshiftError):
@@ -43,13 +46,61 @@ def with_weights(answer, weights):
     return "\n".join(lines)
 
 
-def write_server_state_file(answer, path, weights=None):
+def _is_ip(value):
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, value)
+            return True
+        except (socket.error, ValueError, TypeError):
+            continue
+    return False
+
+
+def address_fields(fields, wanted):
+    """The address fields of one server line made the configuration's (pure): HAProxy takes a server's port (and
+    its last address) from the file at a reload even when the configuration moved it elsewhere (a new ELB name, a
+    new port), so a reload alone would keep sending the traffic to the old endpoint. wanted: {"address": an IP or a
+    name, "port": int, "resolved": an IP the name was last seen at, or None}. A line already at the address and
+    port is kept as it is (its last address stays, so the new worker needs no resolution first)."""
+    address, port = wanted["address"], str(int(wanted["port"]))
+    fields = list(fields)
+    if _is_ip(address):
+        if (fields[ADDR_FIELD], fields[FQDN_FIELD], fields[PORT_FIELD]) != (address, NO_VALUE, port):
+            fields[ADDR_FIELD], fields[FQDN_FIELD], fields[PORT_FIELD] = address, NO_VALUE, port
+    elif fields[FQDN_FIELD].lower() != address.lower() or fields[PORT_FIELD] != port:
+        # A name the old worker never resolved: the address it was last seen at, else none (HAProxy's resolvers
+        # find it; the server takes no traffic until they do, as at a start).
+        if fields[FQDN_FIELD].lower() != address.lower():
+            fields[ADDR_FIELD] = wanted.get("resolved") or NO_VALUE
+        fields[FQDN_FIELD], fields[PORT_FIELD] = address, port
+    return fields
+
+
+def with_addresses(answer, addresses):
+    """A `show servers state` answer whose listed servers carry the configuration's address and port (pure).
+
+    addresses: {backend: {server: {"address", "port", "resolved"}}} (the app model's server_state_addresses)."""
+    lines = []
+    for line in answer.split("\n"):
+        fields = line.split(" ")
+        wanted = None
+        if not line.startswith("#") and len(fields) > PORT_FIELD:
+            wanted = (addresses.get(fields[BACKEND_FIELD]) or {}).get(fields[SERVER_FIELD])
+        if wanted is not None:
+            line = " ".join(address_fields(fields, wanted))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def write_server_state_file(answer, path, weights=None, addresses=None):
     """Atomically write a `show servers state` answer where load-server-state-from-file reads it (with weights,
-    those servers' weights as the next worker must start with them)."""
+    those servers' weights as the next worker must start with them; with addresses, their address and port)."""
     if answer.splitlines()[:1] != [SERVER_STATE_VERSION_LINE]:
         raise MasterError("unexpected answer to 'show servers state': %r" % answer[:300])
     if weights:
         answer = with_weights(answer, weights)
+    if addresses:
+        answer = with_addresses(answer, addresses)
     try:
         atomic_write(path, answer.rstrip("\n") + "\n", mode=0o640)
     except (IOError, OSError) as exc:

@@ -79,7 +79,9 @@ def _step_problem(entry, key, where):
 ENTRY_FIELDS = ("step", "previous_step", "updated_at", "undo", "history", "pending")
 PENDING_KINDS = ("step", "undo", "recover")
 PENDING_FIELDS = ("kind", "from", "to", "since", "by")
-RECORD_FIELDS = ("app", "format", "routes") + ENTRY_FIELDS
+RECORD_FIELDS = ("app", "format", "routes", "endpoints") + ENTRY_FIELDS
+ENDPOINT_FIELDS = ("address", "port", "host", "resolved", "kind", "name", "found_by", "at", "by", "previous")
+ENDPOINT_STRINGS = ("host", "resolved", "kind", "name", "found_by", "at", "by")
 
 
 def _history_problem(history, where):
@@ -147,11 +149,44 @@ def _pending_problem(pending, where):
     return None
 
 
+def endpoint_problem(endpoint, where, nested=True):
+    if not isinstance(endpoint, dict):
+        return "%s is %s, not an object" % (where.rstrip("."), json.dumps(endpoint))
+    unknown = sorted(key for key in endpoint if key not in ENDPOINT_FIELDS)
+    if unknown:
+        return "%s%s is not a field of an endpoint (fields: %s)" % (where, unknown[0], ", ".join(ENDPOINT_FIELDS))
+    address = endpoint.get("address")
+    if not isinstance(address, str) or not address or any(char.isspace() or char in ";#'\"" for char in address):
+        return "%saddress is %s, not a host name or an IP address" % (where, json.dumps(address))
+    port = endpoint.get("port")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        return "%sport is %s, not a port 1-65535" % (where, json.dumps(port))
+    for key in ENDPOINT_STRINGS:
+        value = endpoint.get(key)
+        if value is not None and not isinstance(value, str):
+            return "%s%s is %s, not a string" % (where, key, json.dumps(value))
+        if key in ("host", "resolved") and value is not None and any(char.isspace() for char in value):
+            return "%s%s is %s, not a name or an address" % (where, key, json.dumps(value))
+    if endpoint.get("previous") is not None:
+        if not nested:
+            return "%sprevious holds a previous of its own" % where
+        return endpoint_problem(endpoint["previous"], where + "previous.", nested=False)
+    return None
+
+
 def record_problem(data):
     """What makes a loaded state record unusable (a step that is not an integer 0-100...), or None (pure)."""
     problem = _entry_problem(data, "", RECORD_FIELDS)
     if problem:
         return problem
+    endpoints = data.get("endpoints")
+    if endpoints is not None:
+        if not isinstance(endpoints, dict):
+            return "endpoints is %s, not an object" % json.dumps(endpoints)
+        for server in sorted(endpoints):
+            problem = endpoint_problem(endpoints[server], "endpoints.%s." % server)
+            if problem:
+                return problem
     if "format" in data and data["format"] != STATE_FORMAT:
         return "format is %s, not %d" % (json.dumps(data["format"]), STATE_FORMAT)
     routes = data.get("routes")
@@ -279,6 +314,35 @@ def pending_entries(state):
         if (state["routes"][route] or {}).get("pending"):
             found.append((route, state["routes"][route]["pending"]))
     return found
+
+
+def recorded_endpoints(state):
+    """{server: endpoint} deploy.yml recorded for an app's cloud servers (an empty dict when none)."""
+    return dict((state or {}).get("endpoints") or {})
+
+
+def with_endpoint(state, app, server, endpoint, by=None, at=None):
+    """A new state dict whose server points at endpoint (pure); the endpoint it replaces is kept as its `previous`
+    (none: the inventory's address), so that the swap can be taken back exactly. endpoint None: the server goes back
+    to the endpoint before (or to the inventory's address)."""
+    data = json.loads(json.dumps(state)) if state else {"app": app, "format": STATE_FORMAT}
+    validate_name(server, "server")
+    endpoints = data.setdefault("endpoints", {})
+    current = endpoints.get(server)
+    if endpoint is None:
+        previous = (current or {}).get("previous")
+        if previous is None:
+            endpoints.pop(server, None)
+        else:
+            endpoints[server] = dict(previous, previous=None)
+    else:
+        entry = dict((key, value) for key, value in endpoint.items() if key in ENDPOINT_FIELDS and key != "previous")
+        entry.update(at=at or now_iso(), by=by)
+        entry["previous"] = dict((key, value) for key, value in current.items() if key != "previous") if current else None
+        endpoints[server] = entry
+    if not endpoints:
+        data.pop("endpoints")
+    return data
 
 
 def restore_app_state(state_dir, app, state):

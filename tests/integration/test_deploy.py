@@ -1,0 +1,301 @@
+"""deploy.yml against a real moto server and real HAProxy: the cloud server's endpoint is found in AWS (the ELB the
+Kubernetes service controller tagged for the Service, a function URL), resolved through HAProxy's resolvers, probed,
+recorded in the node's state store and swapped in with a hitless reload, under traffic, with no failed request.
+
+ELB names do not resolve on this machine: a DNS stand-in on loopback (dns_standin.py, real DNS over UDP) answers for
+them, as a VPC resolver would, and HAProxy's `resolvers` section asks it (haproxy_resolvers.nameservers). The ELBs'
+listeners point at local HTTPS upstreams whose certificates name the app (a CA of this test's own)."""
+
+import json
+import os
+import time
+
+import pytest
+import yaml
+
+import traffic
+from aws_helpers import aws_client, create_function
+from dns_standin import DnsStandin
+from localenv_fixture import ROOT, LocalEnv, adhoc
+from test_role_haproxy import Upstream, make_ca, make_server_cert
+
+APP = "application-01"
+HOST = "application-01.6play.fr"
+CLOUD = "aws-prod-Kubernetes-application-01"
+SERVICE = {"namespace": "default", "name": "application-01"}
+CLUSTER = "k8s.6play.fr"
+# HAProxy and upstreams 26080-26544, moto 22566, the DNS stand-in 23353, the ELBs' upstreams 26601-26603 and the
+# function URL's on 127.0.0.44:443: they clash with no other test environment.
+PORT_OFFSET = 18000
+FUNCTION_ADDRESS = "127.0.0.44"
+
+
+class DeployEnv(LocalEnv):
+    """The local environment with its app model and resolvers in an extra-vars file the tests change."""
+
+    def __init__(self, run_dir, port_offset):
+        super().__init__(run_dir, port_offset)
+        with open(os.path.join(ROOT, "inventories", "local", "group_vars", "haproxy", "apps.yml")) as handle:
+            self.apps = yaml.safe_load(handle)["cloudshift_apps"]
+        self.vars_file = os.path.join(self.run_dir, "deploy-vars.yml")
+        self.dns = DnsStandin(5353 + self.port_offset)
+        self.resolvers = {"name": "m6dns", "nameservers": [self.dns.address], "parse_resolv_conf": False,
+                          "hold_valid": "10s", "accepted_payload_size": 8192}
+        ca_key, ca_cert = make_ca("cloudshift deploy CA")
+        self.ca_key, self.ca_cert = ca_key, ca_cert
+        # The cloud server's CA file: the local environment's CA (its inventory address) and this test's (the ELBs').
+        self.ca_bundle = os.path.join(self.run_dir, "deploy-ca-bundle.crt")
+
+    def app_model(self, name=APP):
+        return next(item for item in self.apps if item["name"] == name)
+
+    def cloud_server(self, name=APP):
+        return next(item for item in self.app_model(name)["servers"] if item["side"] == "cloud")
+
+    def write_model(self):
+        with open(self.vars_file, "w") as handle:
+            yaml.safe_dump({"cloudshift_apps": self.apps, "haproxy_resolvers": self.resolvers}, handle)
+
+    def write_ca_bundle(self):
+        from cryptography.hazmat.primitives import serialization
+        with open(os.path.join(self.pki_dir, "ca.crt"), "rb") as handle:
+            local_ca = handle.read()
+        with open(self.ca_bundle, "wb") as handle:
+            handle.write(local_ca + self.ca_cert.public_bytes(serialization.Encoding.PEM))
+
+    def playbook(self, name, *extra, **options):
+        return super().playbook(name, "-e", "@" + self.vars_file, *extra, **options)
+
+    def deploy(self, *extra, **options):
+        return self.playbook("deploy.yml", "-e", "app=%s" % APP, *extra, **options)
+
+    def aws(self, **extra):
+        return dict(dict(region="eu-west-3", endpoint_url=self.moto_url, access_key="testing", secret_key="testing"),
+                    **extra)
+
+    def upstream(self, name, port, host=HOST, address="127.0.0.1"):
+        cert = make_server_cert(self.ca_key, self.ca_cert, host, self.run_dir, name)
+        return Upstream(name, port, cert=cert, address=address)
+
+    def record(self):
+        with open(os.path.join(self.state_dir, "apps", APP + ".json")) as handle:
+            return json.load(handle)
+
+    def audit(self):
+        with open(os.path.join(self.audit_dir, APP + ".jsonl")) as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    local = DeployEnv(tmp_path_factory.mktemp("deployenv"), PORT_OFFSET)
+    try:
+        local.democtl("start")
+        local.write_ca_bundle()
+        server = local.cloud_server()
+        server["ca_file"] = local.ca_bundle
+        server["discover"] = {"service": SERVICE, "cluster": CLUSTER}
+        local.write_model()
+        local.playbook("site.yml")
+        local.wait_status(APP, CLOUD, "UP")
+        yield local
+    finally:
+        local.down()
+        local.dns.close()
+
+
+class Balancers:
+    """Load balancers in moto as the service controller leaves them, each listening (HTTPS) on a local upstream's
+    port, its DNS name known to the DNS stand-in."""
+
+    def __init__(self, env):
+        self.env = env
+        self.elbv2 = aws_client(env, "elbv2")
+        ec2 = aws_client(env, "ec2")
+        self.subnets = [item["SubnetId"] for item in ec2.describe_subnets()["Subnets"]][:2]
+        self.certificate = aws_client(env, "acm").request_certificate(DomainName=HOST)["CertificateArn"]
+        self.created = []
+
+    def create(self, name, port, service=SERVICE, cluster=CLUSTER, resolve=True):
+        tags = [{"Key": "kubernetes.io/service-name", "Value": "%s/%s" % (service["namespace"], service["name"])},
+                {"Key": "kubernetes.io/cluster/" + cluster, "Value": "owned"}]
+        balancer = self.elbv2.create_load_balancer(Name=name, Subnets=self.subnets, Type="application",
+                                                   Tags=tags)["LoadBalancers"][0]
+        group = self.elbv2.create_target_group(Name=name + "-tg", Protocol="HTTPS", Port=port,
+                                               VpcId=balancer["VpcId"])["TargetGroups"][0]["TargetGroupArn"]
+        self.elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Port=port, Protocol="HTTPS",
+                                   Certificates=[{"CertificateArn": self.certificate}],
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+        self.created.append((balancer["LoadBalancerArn"], group))
+        if resolve:
+            self.env.dns.set(balancer["DNSName"], "127.0.0.1")
+        return balancer
+
+    def untag(self, balancer):
+        """The Service moved to another load balancer: the old one is not the Service's any more."""
+        self.elbv2.remove_tags(ResourceArns=[balancer["LoadBalancerArn"]], TagKeys=["kubernetes.io/service-name"])
+
+    def delete_all(self):
+        for arn, group in self.created:
+            self.elbv2.delete_load_balancer(LoadBalancerArn=arn)
+            self.elbv2.delete_target_group(TargetGroupArn=group)
+        self.created = []
+
+
+@pytest.fixture
+def balancers(env):
+    made = Balancers(env)
+    try:
+        yield made
+    finally:
+        made.delete_all()
+        env.migrate(APP, 0, "-e", "force=true")
+
+
+def running_endpoint(env, backend=APP, server=CLOUD):
+    for line in env.runtime("show servers state %s" % backend).splitlines():
+        fields = line.split()
+        if len(fields) > 18 and not line.startswith("#") and fields[3] == server:
+            return {"address": fields[4], "fqdn": fields[17], "port": int(fields[18])}
+    raise AssertionError("no server %s in backend %s" % (server, backend))
+
+
+def test_deploy_finds_the_services_elb_checks_it_and_swaps_it_in_under_traffic_then_a_new_elb_again(env, balancers):
+    first_port, second_port = 8601 + env.port_offset, 8602 + env.port_offset
+    first, second = env.upstream("elb-a", first_port), env.upstream("elb-b", second_port)
+    try:
+        old = balancers.create("k8s-default-app01-aaaa", first_port)
+        env.migrate(APP, 50, "-e", "force=true")
+
+        # Check mode: the endpoint is found and probed, the diff shown, nothing changes.
+        config_before = open(env.config_file).read()
+        checked = env.deploy("--check", "--diff")
+        assert "\n+%s: %s:%d [application k8s-default-app01-aaaa]\n" % (CLOUD, old["DNSName"], first_port) in checked.output, \
+            checked
+        assert "endpoints" not in env.record() and open(env.config_file).read() == config_before
+        assert first.health_checks(), "the check-mode probe did not reach the ELB's upstream"
+
+        with traffic.BackgroundTraffic(env.frontend, HOST, path="/req/deploy", workers=2) as running:
+            swapped = env.deploy()
+            time.sleep(1.5)
+        assert running.result.failed == 0, running.result.as_dict()
+        assert running.result.sent > 100
+        assert "resolved by nameserver %s: 127.0.0.1" % env.dns.address in swapped.output, swapped
+        endpoint = env.record()["endpoints"][CLOUD]
+        assert (endpoint["address"], endpoint["port"], endpoint["kind"], endpoint["name"]) == (
+            old["DNSName"], first_port, "application", "k8s-default-app01-aaaa")
+        assert endpoint["previous"] is None
+        assert "server %s %s:%d check ssl" % (CLOUD, old["DNSName"], first_port) in open(env.config_file).read()
+        assert running_endpoint(env) == {"address": "127.0.0.1", "fqdn": old["DNSName"], "port": first_port}
+        assert env.recorded_step(APP) == 50
+        proxied_first = len(first.proxied())
+        assert proxied_first > 20, "the new endpoint took no traffic after the swap"
+        assert all(item["host"] == HOST for item in first.snapshot()[0])
+        assert first.snapshot()[1] and set(first.snapshot()[1]) == {HOST} and first.snapshot()[2] == []
+
+        # Again with nothing new in AWS: nothing changes, no reload.
+        pid = env.worker_pid()
+        again = env.deploy()
+        assert again.changed() == 0 and env.worker_pid() == pid, again
+
+        # A new ELB replaces the old one (the Service was recreated): the same run swaps it in, no request fails
+        # and none reaches the old endpoint once the new worker runs.
+        new = balancers.create("k8s-default-app01-bbbb", second_port)
+        balancers.untag(old)
+        with traffic.BackgroundTraffic(env.frontend, HOST, path="/req/deploy", workers=2) as running:
+            env.deploy()
+            at_swap = len(first.proxied())
+            time.sleep(1.5)
+        assert running.result.failed == 0, running.result.as_dict()
+        # At most one request per keep-alive client connection is still served by the old worker.
+        assert len(first.proxied()) - at_swap <= 4, "the old ELB kept taking traffic after the reload"
+        assert len(second.proxied()) > 20
+        endpoint = env.record()["endpoints"][CLOUD]
+        assert (endpoint["address"], endpoint["port"]) == (new["DNSName"], second_port)
+        assert (endpoint["previous"]["address"], endpoint["previous"]["port"]) == (old["DNSName"], first_port)
+        assert running_endpoint(env) == {"address": "127.0.0.1", "fqdn": new["DNSName"], "port": second_port}
+        swaps = [item for item in env.audit() if item["action"] == "endpoint"]
+        assert len(swaps) == 2 and new["DNSName"] in swaps[-1]["note"] and old["DNSName"] in swaps[-1]["note"]
+
+        status = env.playbook("status.yml", "-e", "app=%s" % APP)
+        assert "%s:%d" % (new["DNSName"], second_port) in status.output, status
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_endpoint_that_does_not_resolve_or_answer_is_refused_and_nothing_changes(env, balancers):
+    port = 8603 + env.port_offset
+    before = json.dumps(env.record(), sort_keys=True) if os.path.exists(os.path.join(env.state_dir, "apps", APP + ".json")) else None
+    config_before = open(env.config_file).read()
+    unknown = balancers.create("k8s-default-app01-cccc", port, resolve=False)
+    refused = env.deploy(check=False)
+    assert refused.returncode != 0
+    assert ("refused: %s keeps its endpoints, nothing was changed on any node: %s: %s does not resolve (%s: NXDOMAIN)"
+            % (APP, CLOUD, unknown["DNSName"], env.dns.address)) in refused.output, refused
+    env.dns.set(unknown["DNSName"], "127.0.0.1")  # resolves, but nothing listens there
+    silent = env.deploy(check=False)
+    assert silent.returncode != 0
+    assert "the probe of %s:%d failed: ConnectionRefusedError" % (unknown["DNSName"], port) in silent.output, silent
+    after = json.dumps(env.record(), sort_keys=True) if os.path.exists(os.path.join(env.state_dir, "apps", APP + ".json")) else None
+    assert after == before and open(env.config_file).read() == config_before
+
+
+def test_bad_requests_and_discover_entries_are_refused_naming_them(env):
+    unknown = env.deploy("-e", "server=nothing", check=False)
+    assert unknown.returncode != 0
+    assert "invalid server \"nothing\": the cloud servers of %s with a discover entry are %s" % (APP, CLOUD) in unknown.output
+    other = env.playbook("deploy.yml", "-e", "app=application-02", check=False)
+    assert "app application-02 has no cloud server with a discover entry" in other.output, other
+    server = env.cloud_server()
+    saved = dict(server["discover"])
+    server["discover"] = {"service": {"name": "Application_01"}, "cluster": "k8s 6play"}
+    env.write_model()
+    try:
+        bad = env.deploy(check=False)
+        assert ("app \"application-01\" server \"%s\": discover: invalid service.name 'Application_01'" % CLOUD) in bad.output
+        assert "invalid cluster 'k8s 6play'" in bad.output
+    finally:
+        server["discover"] = saved
+        env.write_model()
+
+
+def test_a_function_url_is_found_and_its_server_answers_under_the_functions_own_host(env):
+    """application-02's cloud server made a Lambda: discover by function; its URL's host becomes the server's Host and
+    SNI (a relay), the on-prem side keeps the app's Host."""
+    name = "application-02-%s" % os.urandom(3).hex()
+    host = create_function(env, name)
+    env.dns.set(host, FUNCTION_ADDRESS)
+    function = env.upstream("function", 443, host=host, address=FUNCTION_ADDRESS)
+    app = env.app_model("application-02")
+    server = env.cloud_server("application-02")
+    saved = dict(server)
+    server.update(discover={"function": name, "qualifier": "live"}, ca_file=env.ca_bundle)
+    env.write_model()
+    try:
+        env.playbook("site.yml")
+        deployed = env.playbook("deploy.yml", "-e", "app=application-02")
+        assert "function_url" in deployed.output, deployed
+        with open(os.path.join(env.state_dir, "apps", "application-02.json")) as handle:
+            endpoint = json.load(handle)["endpoints"][server["name"]]
+        assert (endpoint["address"], endpoint["port"], endpoint["host"]) == (host, 443, host)
+        config = open(env.config_file).read()
+        assert "listen cloudshift-relay:application-02:%s" % server["name"] in config
+        assert "http-request set-header Host %s" % host in config
+        env.migrate("application-02", 100, "-e", "force=true")
+        result = traffic.send_concurrently(env.frontend, app["host"], 60, workers=2, path="/req/1")
+        assert result.failed == 0, result.as_dict()
+        seen = function.proxied()
+        assert seen and {item["host"] for item in seen} == {host}
+        assert set(function.snapshot()[1]) == {host}
+    finally:
+        env.migrate("application-02", 0, "-e", "force=true")
+        server.clear()
+        server.update(saved)
+        env.write_model()
+        put_back = adhoc(env, "cloudshift.migration.migration_endpoint", {
+            "state_dir": env.state_dir, "app": "application-02", "server": saved["name"], "state": "previous"})
+        assert not put_back.failed and put_back["endpoint"] is None, put_back.output
+        env.playbook("site.yml")
+        function.close()
+        aws_client(env, "lambda").delete_function(FunctionName=name)
