@@ -137,6 +137,7 @@ def begin(args, fleet):
     verb = args.get("verb") or "migrate"
     request_args = dict(args.get("request") or {})
     target = None
+    deploy_plan = []
     if verb == "ramp":
         request, target = requests.ramp_request(request_args, apps, fleet, settings.get("model"))
     elif verb == "status":

@@ -116,7 +116,8 @@ class Balancers:
         self.certificate = aws_client(env, "acm").request_certificate(DomainName=HOST)["CertificateArn"]
         self.created = []
 
-    def create(self, name, port, service=SERVICE, cluster=CLUSTER, resolve=True):
+    def create(self, name, port, service=None, cluster=CLUSTER, resolve=True):
+        service = service or SERVICE
         tags = [{"Key": "kubernetes.io/service-name", "Value": "%s/%s" % (service["namespace"], service["name"])},
                 {"Key": "kubernetes.io/cluster/" + cluster, "Value": "owned"}]
         balancer = self.elbv2.create_load_balancer(Name=name, Subnets=self.subnets, Type="application",

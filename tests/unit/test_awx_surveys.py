@@ -56,7 +56,9 @@ def test_a_template_naming_a_missing_playbook_fails_the_check():
 
 def test_one_job_template_per_workflow_step_with_the_surveys_the_issue_names():
     rendered = {template["id"]: template for template in awx.job_templates(TEMPLATES, APPS, "cloudshift: ")}
-    assert sorted(rendered) == ["dns", "migrate", "ramp", "replicate", "report", "site"]
+    assert sorted(rendered) == ["deploy", "dns", "migrate", "ramp", "replicate", "report", "site"]
+    deploy = {question["variable"]: question for question in rendered["deploy"]["survey_spec"]["spec"]}
+    assert deploy["server"]["type"] == "text" and deploy["server"]["required"] is False
     assert rendered["site"]["survey_enabled"] is False and rendered["site"]["survey_spec"] == {}
     migrate = {question["variable"]: question for question in rendered["migrate"]["survey_spec"]["spec"]}
     assert migrate["app"]["type"] == "multiplechoice" and migrate["app"]["choices"] == "application-01\napplication-02"

@@ -285,9 +285,9 @@ def deploy_request(request, apps, fleet, settings=None):
         if not plan:
             problems.add('app %s has no cloud server with a discover entry (docs/app-model.md, "The deploy stage"): '
                          "nothing to find in AWS" % app["name"])
-        elif wanted is not None and wanted not in names:
+        if wanted is not None and wanted not in names:
             problems.add("invalid server %s: the cloud servers of %s with a discover entry are %s"
-                         % (quoted(wanted), app["name"], ", ".join(names)))
+                         % (quoted(wanted), app["name"], ", ".join(names) or "none"))
         plan = [entry for entry in plan if wanted is None or entry["server"] == wanted]
     normalized = {"verb": "deploy", "app": request.get("app"), "server": wanted, "by": request.get("by") or None}
     normalized.update(check_lock_options(request, fleet, problems))

@@ -453,8 +453,9 @@ def _server_discover_problems(server, label):
         return ["%s: discover is for a cloud server (deploy.yml finds its endpoint in AWS)" % label]
     unknown = sorted(set(discover) - set(endpoint.DISCOVER_KEYS))
     if unknown:
-        return ["%s: discover has unknown key%s %s (known: %s)" % (label, "s" if len(unknown) > 1 else "",
-                                                                  ", ".join(unknown), ", ".join(endpoint.DISCOVER_KEYS))]
+        plural = "s" if len(unknown) > 1 else ""
+        return ["%s: discover has unknown key%s %s (known: %s)" % (label, plural, ", ".join(unknown),
+                                                                   ", ".join(endpoint.DISCOVER_KEYS))]
     service = _get(discover, "service")
     if service is not None and not isinstance(service, Mapping):
         return ["%s: discover.service must be a mapping (namespace, name), got %s" % (label, _json(service))]

@@ -104,8 +104,8 @@ def read_back_problems(running, wanted):
                 continue
             target = (live["fqdn"] or live["address"] or "").lower()
             if target != entry["address"].lower() or live["port"] != entry["port"]:
-                problems.append("%s runs at %s:%s, not %s:%s" % (where, target or "no address", live["port"],
-                                                                entry["address"], entry["port"]))
+                problems.append("%s runs at %s:%s, not %s:%s" % (
+                    where, target or "no address", live["port"], entry["address"], entry["port"]))
             elif live["address"] is None:
                 problems.append("%s: %s has not resolved to an address yet" % (where, entry["address"]))
     return problems
