@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := .ansible/collections/ansible_collections/cloudshift/migration
-AWX_COLLECTION := .ansible/collections/ansible_collections/awx/awx/MANIFEST.json
+OTHER_COLLECTIONS := .ansible/collections/ansible_collections/awx/awx/MANIFEST.json \
+	.ansible/collections/ansible_collections/kubernetes/core/MANIFEST.json
 APT_PACKAGES := haproxy wrk socat openssl curl iproute2 rsync git prometheus prometheus-alertmanager chromium fonts-dejavu-core
 PYTEST_ARGS ?=
 
@@ -33,7 +34,7 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-venv: $(VENV)/.installed $(COLLECTION_LINK) $(AWX_COLLECTION)
+venv: $(VENV)/.installed $(COLLECTION_LINK) $(OTHER_COLLECTIONS)
 
 $(VENV)/.installed: requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,9 +46,10 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-# awx.awx, for playbooks/awx.yml (taken out of the `ansible` wheel on PyPI: no Galaxy here).
-$(AWX_COLLECTION): $(VENV)/.installed
-	$(BIN)/python scripts/install_awx_collection.py
+# awx.awx for playbooks/awx.yml, kubernetes.core for deploy.yml (taken out of the `ansible` wheel on PyPI: no Galaxy
+# here).
+$(OTHER_COLLECTIONS): $(VENV)/.installed
+	$(BIN)/python scripts/install_collections.py
 
 up: setup
 	$(BIN)/python scripts/democtl start

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import os
 
 from ansible_collections.cloudshift.migration.plugins.module_utils import capacity, elb, k8s, lambda_side, route53
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import aws_problems
@@ -18,7 +19,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.errors import
 
 
 CLOUD_KEYS = ("load_balancer", "load_balancer_type", "target_groups", "min_healthy_targets", "wait_timeout",
-              "probe", "cluster", "lambda")
+              "probe", "cluster", "lambda", "manifests", "rollout_timeout")
+DEFAULT_ROLLOUT_TIMEOUT = 300
 LAMBDA_KEYS = ("function", "qualifier", "endpoint", "expected_concurrency", "max_throttles", "max_error_rate",
                "window_seconds")
 PROBE_KEYS = tuple(elb.PROBE_SPEC)
@@ -128,7 +130,38 @@ def _cloud_problems(app, cloud, ca_file):
             except CloudModelError as exc:
                 return problems + [str(exc)]
         problems += ["cluster: %s" % problem for problem in capacity.input_problems(params)]
+    return problems + _manifest_problems(cloud)
+
+
+def _manifest_problems(cloud):
+    """The manifests deploy.yml applies with kubernetes.core.k8s: files, and a cluster to apply them to."""
+    manifests, problems = cloud.get("manifests"), []
+    if manifests is None:
+        return problems
+    if not isinstance(manifests, list) or not manifests:
+        return ["manifests must be a list of manifest files (deploy.yml applies them in order), got %r" % (manifests,)]
+    for path in manifests:
+        if not isinstance(path, str) or not os.path.isabs(path) or not os.path.isfile(path):
+            problems.append("manifests: %r is not an absolute path to a file" % (path,))
+    kubernetes = (cloud.get("cluster") or {}).get("kubernetes") if isinstance(cloud.get("cluster"), dict) else None
+    if not isinstance(kubernetes, dict) or not (kubernetes.get("kubeconfig") or kubernetes.get("in_cluster")):
+        problems.append("manifests need cluster.kubernetes (kubeconfig or in_cluster): the cluster to apply them to")
+    timeout = cloud.get("rollout_timeout", DEFAULT_ROLLOUT_TIMEOUT)
+    if not _typed(timeout, int) or not 1 <= timeout <= 3600:
+        problems.append("rollout_timeout %r is not a number of seconds from 1 to 3600" % (timeout,))
     return problems
+
+
+def manifests_plan(app):
+    """What deploy.yml applies before it looks for the endpoints (pure): None, or {manifests, kubeconfig, context,
+    rollout_timeout}."""
+    cloud = app.get("cloud") or {}
+    if not cloud.get("manifests"):
+        return None
+    kubernetes = (cloud.get("cluster") or {}).get("kubernetes") or {}
+    return {"manifests": list(cloud["manifests"]), "kubeconfig": kubernetes.get("kubeconfig"),
+            "context": kubernetes.get("context"),
+            "rollout_timeout": int(cloud.get("rollout_timeout", DEFAULT_ROLLOUT_TIMEOUT))}
 
 
 def cluster_params(app, cluster):

@@ -5,8 +5,16 @@ It answers the real API paths the collection reads (/api/v1/nodes, /api/v1/names
 horizontalpodautoscalers) with bodies shaped as the API sends them (apiVersion, kind, metadata, spec, status; a
 Status object with its code for 401 and 404), over TLS with a certificate of the tests' CA, and refuses a request
 without the kubeconfig's bearer token. The objects are plain dicts the tests change between requests.
+
+For deploy.yml's kubernetes.core.k8s it also answers what that client needs: /version and the discovery documents
+(/api, /apis, /api/v1, /apis/apps/v1: APIVersions, APIGroupList, APIResourceList), and writes: POST creates a
+Deployment or a Service, PATCH (merge, strategic merge or JSON patch bodies, as kubectl and the client send them)
+and PUT change one, each a new generation. A Deployment's rollout then takes `rollout_reads` reads of it before its
+status says every replica is updated and available (the controller's work, simulated), or, with `rollout_stuck`, its
+Progressing condition says ProgressDeadlineExceeded with no replica available.
 """
 
+import copy
 import json
 import ssl
 import threading
@@ -131,6 +139,74 @@ def healthy_cluster(now=None):
     }
 
 
+VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.4", "gitCommit": "a51b3b711150f57ffc1f526a640ec058514ed",
+           "gitTreeState": "clean", "buildDate": "2024-08-14T19:04:42Z", "goVersion": "go1.22.5",
+           "compiler": "gc", "platform": "linux/amd64"}
+
+
+def _resource(name, kind, namespaced=True, short=None):
+    verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+    entry = {"name": name, "singularName": kind.lower(), "namespaced": namespaced, "kind": kind, "verbs": verbs}
+    if short:
+        entry["shortNames"] = short
+    return entry
+
+
+DISCOVERY = {
+    "api": {"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "10.0.0.1:443"}]},
+    "apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+        {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
+         "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}},
+        {"name": "autoscaling", "versions": [{"groupVersion": "autoscaling/v2", "version": "v2"}],
+         "preferredVersion": {"groupVersion": "autoscaling/v2", "version": "v2"}}]},
+    "api/v1": {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+        _resource("configmaps", "ConfigMap", short=["cm"]), _resource("namespaces", "Namespace", False, ["ns"]),
+        _resource("nodes", "Node", False, ["no"]), _resource("pods", "Pod", short=["po"]),
+        _resource("services", "Service", short=["svc"])]},
+    "apis/apps/v1": {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1", "resources": [
+        _resource("deployments", "Deployment", short=["deploy"]), _resource("replicasets", "ReplicaSet", short=["rs"])]},
+    "apis/autoscaling/v2": {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "autoscaling/v2",
+                            "resources": [_resource("horizontalpodautoscalers", "HorizontalPodAutoscaler",
+                                                    short=["hpa"])]},
+}
+# path prefix of a namespaced collection -> (the cluster's store, apiVersion, kind)
+WRITABLE = {("apis", "apps", "v1", "deployments"): ("deployments", "apps/v1", "Deployment"),
+            ("api", "v1", "services"): ("services", "v1", "Service")}
+
+
+def merge_patch(target, patch):
+    """RFC 7386 (a strategic merge patch of the fields deploy.yml's manifests use behaves the same)."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    merged = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def json_patch(target, operations):
+    """RFC 6902, the add/replace/remove operations."""
+    document = copy.deepcopy(target)
+    for operation in operations:
+        keys = [key.replace("~1", "/").replace("~0", "~") for key in operation["path"].lstrip("/").split("/")]
+        parent = document
+        for key in keys[:-1]:
+            parent = parent[int(key)] if isinstance(parent, list) else parent.setdefault(key, {})
+        last = keys[-1]
+        if operation["op"] == "remove":
+            del parent[int(last) if isinstance(parent, list) else last]
+        elif isinstance(parent, list):
+            parent.insert(len(parent) if last == "-" else int(last), operation["value"]) if operation["op"] == "add" \
+                else parent.__setitem__(int(last), operation["value"])
+        else:
+            parent[last] = operation["value"]
+    return document
+
+
 def _status(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
             "reason": reason, "code": code}
@@ -142,7 +218,12 @@ class KubeApiStandIn:
     def __init__(self, port, cert_file, key_file, token, cluster=None):
         self.port, self.token = port, token
         self.cluster = cluster or healthy_cluster()
+        self.cluster.setdefault("services", {})
         self.requests = []
+        self.writes = []
+        self.rollout_reads = 2
+        self.rollout_stuck = False
+        self.lock = threading.Lock()
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -154,8 +235,27 @@ class KubeApiStandIn:
                 standin.requests.append(parsed.path)
                 if self.headers.get("Authorization") != "Bearer " + standin.token:
                     return self._send(401, _status(401, "Unauthorized", "Unauthorized"))
-                code, body = standin.answer(parsed.path, urllib.parse.parse_qs(parsed.query))
+                with standin.lock:
+                    code, body = standin.answer(parsed.path, urllib.parse.parse_qs(parsed.query))
                 self._send(code, body)
+
+            def _write(self):
+                parsed = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                standin.requests.append(parsed.path)
+                if self.headers.get("Authorization") != "Bearer " + standin.token:
+                    return self._send(401, _status(401, "Unauthorized", "Unauthorized"))
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    body = yaml.safe_load(raw)
+                with standin.lock:
+                    code, answer = standin.write(self.command, parsed.path, self.headers.get("Content-Type") or "",
+                                                 body)
+                self._send(code, answer)
+
+            do_POST = do_PATCH = do_PUT = _write
 
             def _send(self, code, body):
                 data = json.dumps(body).encode()
@@ -183,9 +283,96 @@ class KubeApiStandIn:
         self.server.shutdown()
         self.server.server_close()
 
+    def _store_of(self, parts):
+        """(store, apiVersion, kind, namespace, name or None) of a namespaced path of a writable kind, or None."""
+        for prefix, (store, api_version, kind) in WRITABLE.items():
+            head = list(prefix[:-1])
+            if parts[:len(head) + 1] == head + ["namespaces"] and len(parts) in (len(head) + 3, len(head) + 4) \
+                    and parts[len(head) + 2] == prefix[-1]:
+                name = parts[len(head) + 3] if len(parts) == len(head) + 4 else None
+                return store, api_version, kind, parts[len(head) + 1], name
+        return None
+
+    def write(self, method, path, content_type, body):
+        found = self._store_of(path.strip("/").split("/"))
+        if found is None:
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        store, api_version, kind, namespace, name = found
+        objects = self.cluster[store]
+        self.writes.append((method, path, content_type))
+        if method == "POST":
+            name = body["metadata"]["name"]
+            if (namespace, name) in objects:
+                return 409, _status(409, "AlreadyExists", '%s "%s" already exists' % (store, name))
+            created = dict(copy.deepcopy(body), apiVersion=api_version, kind=kind)
+            created["metadata"] = dict(created["metadata"], namespace=namespace, uid="uid-%s-%s" % (store, name),
+                                       generation=1, resourceVersion="1", creationTimestamp=stamp(time.time()))
+            objects[(namespace, name)] = self._rolling(created)
+            return 201, objects[(namespace, name)]
+        current = objects.get((namespace, name))
+        if current is None:
+            return 404, _status(404, "NotFound", '%s "%s" not found' % (store, name))
+        if method == "PUT":
+            changed = copy.deepcopy(body)
+        elif "json-patch" in content_type:
+            changed = json_patch(current, body)
+        else:
+            changed = merge_patch(current, body)
+        changed["metadata"] = dict(changed.get("metadata") or {}, uid=current["metadata"].get("uid") or "uid-%s" % name)
+        spec_changed = changed.get("spec") != current.get("spec")
+        changed["metadata"]["generation"] = current["metadata"].get("generation", 1) + (1 if spec_changed else 0)
+        changed["metadata"]["resourceVersion"] = str(int(current["metadata"].get("resourceVersion") or 1) + 1)
+        objects[(namespace, name)] = self._rolling(changed) if spec_changed else changed
+        return 200, objects[(namespace, name)]
+
+    def _rolling(self, deployment):
+        """A Deployment whose new generation is being rolled out (nothing available yet)."""
+        if deployment.get("kind") != "Deployment":
+            return deployment
+        deployment["status"] = {"observedGeneration": deployment["metadata"]["generation"], "replicas": 0,
+                                "conditions": [{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}]}
+        deployment["_reads_left"] = self.rollout_reads
+        return deployment
+
+    def _read(self, deployment):
+        """A Deployment as read now: its rollout moved on by one read (stuck: never available)."""
+        if "_reads_left" not in deployment:
+            return deployment
+        replicas = deployment["spec"].get("replicas", 1)
+        if self.rollout_stuck:
+            deployment["status"] = {"observedGeneration": deployment["metadata"]["generation"], "replicas": replicas,
+                                    "updatedReplicas": replicas, "unavailableReplicas": replicas,
+                                    "conditions": [{"type": "Progressing", "status": "False",
+                                                    "reason": "ProgressDeadlineExceeded"},
+                                                   {"type": "Available", "status": "False",
+                                                    "reason": "MinimumReplicasUnavailable"}]}
+        elif deployment["_reads_left"] > 0:
+            deployment["_reads_left"] -= 1
+        else:
+            deployment["status"] = {"observedGeneration": deployment["metadata"]["generation"], "replicas": replicas,
+                                    "updatedReplicas": replicas, "readyReplicas": replicas,
+                                    "availableReplicas": replicas,
+                                    "conditions": [{"type": "Available", "status": "True",
+                                                    "reason": "MinimumReplicasAvailable"},
+                                                   {"type": "Progressing", "status": "True",
+                                                    "reason": "NewReplicaSetAvailable"}]}
+        return dict((key, value) for key, value in deployment.items() if key != "_reads_left")
+
     def answer(self, path, query):
         parts = path.strip("/").split("/")
         cluster = self.cluster
+        if path.strip("/") == "version":
+            return 200, VERSION
+        if path.strip("/") in DISCOVERY:
+            return 200, DISCOVERY[path.strip("/")]
+        found = self._store_of(parts)
+        if found is not None and found[4] is not None:
+            item = cluster[found[0]].get((found[3], found[4]))
+            if item is None:
+                return 404, _status(404, "NotFound", '%s.%s "%s" not found' % (
+                    found[0], "apps" if found[0] == "deployments" else "", found[4]) if found[0] == "deployments"
+                    else '%s "%s" not found' % (found[0], found[4]))
+            return 200, self._read(item)
         if parts == ["api", "v1", "nodes"]:
             return 200, {"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "4711"},
                          "items": cluster["nodes"]}

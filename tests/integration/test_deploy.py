@@ -247,7 +247,7 @@ def test_bad_requests_and_discover_entries_are_refused_naming_them(env):
     assert unknown.returncode != 0
     assert "invalid server \"nothing\": the cloud servers of %s with a discover entry are %s" % (APP, CLOUD) in unknown.output
     other = env.playbook("deploy.yml", "-e", "app=application-02", check=False)
-    assert "app application-02 has no cloud server with a discover entry" in other.output, other
+    assert "app application-02 has no cloud server with a discover entry and no manifests" in other.output, other
     server = env.cloud_server()
     saved = dict(server["discover"])
     server["discover"] = {"service": {"name": "Application_01"}, "cluster": "k8s 6play"}
@@ -300,3 +300,68 @@ def test_a_function_url_is_found_and_its_server_answers_under_the_functions_own_
         env.playbook("site.yml")
         function.close()
         aws_client(env, "lambda").delete_function(FunctionName=name)
+
+
+KUBE_TOKEN = "cloudshift-deploy-Token-5c2e70"  # the kubeconfig's bearer token: must never reach any output
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: application-01, namespace: default, labels: {app: application-01}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: application-01}}
+  template:
+    metadata: {labels: {app: application-01}}
+    spec:
+      containers: [{name: application-01, image: "registry.example/application-01:%s"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: application-01, namespace: default}
+spec:
+  type: LoadBalancer
+  selector: {app: application-01}
+  ports: [{port: 443, targetPort: 8443}]
+"""
+
+
+def test_the_apps_manifests_are_applied_with_kubernetes_core_and_a_stuck_rollout_stops_the_deploy(env, tmp_path):
+    """kubernetes.core.k8s against kube_standin's API (no kube-apiserver here: the stand-in answers its discovery,
+    create, patch and read requests and plays the Deployment controller's rollout)."""
+    import kube_standin
+    cert, key = (os.path.join(env.pki_dir, APP + suffix) for suffix in (".crt", ".key"))
+    manifest = tmp_path / "application-01.yaml"
+    manifest.write_text(MANIFEST % "2.1.0")
+    app, server = env.app_model(), env.cloud_server()
+    saved_cloud, saved_discover = json.loads(json.dumps(app["cloud"])), server.pop("discover")
+    with kube_standin.KubeApiStandIn(7443 + env.port_offset, cert, key, KUBE_TOKEN) as api:
+        del api.cluster["deployments"][("default", APP)]  # a first deploy: the cluster has no such Deployment yet
+        kubeconfig = kube_standin.write_kubeconfig(str(tmp_path / "kubeconfig"), api.url,
+                                                   os.path.join(env.pki_dir, "ca.crt"), KUBE_TOKEN)
+        app["cloud"]["cluster"]["kubernetes"] = {"kubeconfig": kubeconfig}
+        app["cloud"].update(manifests=[str(manifest)], rollout_timeout=20)
+        env.write_model()
+        try:
+            checked = env.deploy("--check")
+            assert api.writes == [] and ("default", "application-01") not in api.cluster["services"], checked
+            applied = env.deploy()
+            assert [(method, path) for method, path, _type in api.writes] == [
+                ("POST", "/apis/apps/v1/namespaces/default/deployments"),
+                ("POST", "/api/v1/namespaces/default/services")], applied
+            deployment = api.cluster["deployments"][("default", "application-01")]
+            assert deployment["status"]["availableReplicas"] == 3, "deploy.yml did not wait for the rollout"
+            assert KUBE_TOKEN not in applied.output
+
+            manifest.write_text(MANIFEST % "2.2.0")
+            api.rollout_stuck = True
+            app["cloud"]["rollout_timeout"] = 3
+            env.write_model()
+            stuck = env.deploy(check=False)
+            assert stuck.returncode != 0
+            assert ("PATCH", "/apis/apps/v1/namespaces/default/deployments/application-01") in [
+                (method, path) for method, path, _type in api.writes]
+            assert "Apply the app's manifests" in stuck.output and "timed out" in stuck.output.lower(), stuck
+            assert KUBE_TOKEN not in stuck.output
+        finally:
+            app["cloud"] = saved_cloud
+            server["discover"] = saved_discover
+            env.write_model()

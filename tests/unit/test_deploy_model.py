@@ -278,3 +278,28 @@ def test_the_read_back_waits_for_the_resolvers_and_stops_at_the_deadline():
     result = endpoints.read_back(Client(), {"b": {"s": {"address": "n.example", "port": 443}}}, wait=10,
                                  sleep=lambda seconds: None, clock=lambda: next(clock))
     assert result["problems"] == [] and result["running"]["b/s"]["address"] == "10.0.0.3"
+
+
+def test_manifests_need_files_a_cluster_to_apply_them_to_and_a_sane_rollout_timeout(tmp_path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Service\n")
+    apps = json.loads(json.dumps(APPS))
+    apps[0]["cloud"] = {"manifests": [str(manifest), "relative.yaml"], "rollout_timeout": 0}
+    problems = app_model_problems(apps)
+    assert any("manifests: 'relative.yaml' is not an absolute path to a file" in problem for problem in problems)
+    assert any("manifests need cluster.kubernetes (kubeconfig or in_cluster)" in problem for problem in problems)
+    assert any("rollout_timeout 0 is not a number of seconds from 1 to 3600" in problem for problem in problems)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\n")
+    apps[0]["cloud"] = {"manifests": [str(manifest)], "cluster": {"asg_min": 1, "asg_max": 3, "kubernetes": {
+        "kubeconfig": str(kubeconfig), "context": "prod"}}}
+    assert not [problem for problem in app_model_problems(apps) if "manifests" in problem or "rollout" in problem]
+    request, _plan = deploy_request({"app": "application-01"}, apps, ["node-a"])
+    assert request["manifests"] == {"manifests": [str(manifest)], "kubeconfig": str(kubeconfig), "context": "prod",
+                                    "rollout_timeout": 300}
+    apps[0]["servers"][1].pop("discover")
+    request, plan = deploy_request({"app": "application-01"}, apps, ["node-a"])
+    assert plan == [] and request["manifests"]["manifests"] == [str(manifest)]  # manifests only: nothing to find
+    apps[0].pop("cloud")
+    with pytest.raises(AppModelError, match="no cloud server with a discover entry and no manifests"):
+        deploy_request({"app": "application-01"}, apps, ["node-a"])

@@ -19,6 +19,7 @@ import re
 from ansible_collections.cloudshift.migration.plugins.module_utils.app_model.model import (
     AppModelError, app_settings, find_app, target_backend)
 from ansible_collections.cloudshift.migration.plugins.module_utils import endpoint
+from ansible_collections.cloudshift.migration.plugins.module_utils.cloud_model import manifests_plan
 from ansible_collections.cloudshift.migration.plugins.module_utils.approval import approver_problem, ramp_refusal
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy import routes as route_model
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import schedule_problems
@@ -279,17 +280,20 @@ def deploy_request(request, apps, fleet, settings=None):
     app = check_app(apps, request.get("app"), problems)
     wanted = request.get("server") or None
     plan = []
+    manifests = None
     if app is not None:
         plan = deploy_plan(app, settings)
+        manifests = manifests_plan(app)
         names = [entry["server"] for entry in plan]
-        if not plan:
-            problems.add('app %s has no cloud server with a discover entry (docs/app-model.md, "The deploy stage"): '
-                         "nothing to find in AWS" % app["name"])
+        if not plan and manifests is None:
+            problems.add('app %s has no cloud server with a discover entry and no manifests (docs/app-model.md, "The '
+                         'deploy stage"): nothing to apply or find in AWS' % app["name"])
         if wanted is not None and wanted not in names:
             problems.add("invalid server %s: the cloud servers of %s with a discover entry are %s"
                          % (quoted(wanted), app["name"], ", ".join(names) or "none"))
         plan = [entry for entry in plan if wanted is None or entry["server"] == wanted]
-    normalized = {"verb": "deploy", "app": request.get("app"), "server": wanted, "by": request.get("by") or None}
+    normalized = {"verb": "deploy", "app": request.get("app"), "server": wanted, "by": request.get("by") or None,
+                  "manifests": manifests}
     normalized.update(check_lock_options(request, fleet, problems))
     problems.raise_if_any()
     return normalized, plan
