@@ -221,6 +221,7 @@ class KubeApiStandIn:
         self.cluster.setdefault("services", {})
         self.requests = []
         self.writes = []
+        self.dry_runs = []
         self.rollout_reads = 2
         self.rollout_stuck = False
         self.lock = threading.Lock()
@@ -252,7 +253,7 @@ class KubeApiStandIn:
                     body = yaml.safe_load(raw)
                 with standin.lock:
                     code, answer = standin.write(self.command, parsed.path, self.headers.get("Content-Type") or "",
-                                                 body)
+                                                 body, dry_run="dryRun" in urllib.parse.parse_qs(parsed.query))
                 self._send(code, answer)
 
             do_POST = do_PATCH = do_PUT = _write
@@ -293,13 +294,14 @@ class KubeApiStandIn:
                 return store, api_version, kind, parts[len(head) + 1], name
         return None
 
-    def write(self, method, path, content_type, body):
+    def write(self, method, path, content_type, body, dry_run=False):
+        """A create or a change; with dry_run (?dryRun=All, what check mode sends) answered but not kept."""
         found = self._store_of(path.strip("/").split("/"))
         if found is None:
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         store, api_version, kind, namespace, name = found
-        objects = self.cluster[store]
-        self.writes.append((method, path, content_type))
+        objects = self.cluster[store] if not dry_run else copy.deepcopy(self.cluster[store])
+        (self.dry_runs if dry_run else self.writes).append((method, path, content_type))
         if method == "POST":
             name = body["metadata"]["name"]
             if (namespace, name) in objects:

@@ -342,7 +342,8 @@ def test_the_apps_manifests_are_applied_with_kubernetes_core_and_a_stuck_rollout
         env.write_model()
         try:
             checked = env.deploy("--check")
-            assert api.writes == [] and ("default", "application-01") not in api.cluster["services"], checked
+            assert api.writes == [] and ("default", APP) not in api.cluster["services"], checked
+            assert [method for method, _path, _type in api.dry_runs] == ["POST", "POST"]  # server-side dry runs
             applied = env.deploy()
             assert [(method, path) for method, path, _type in api.writes] == [
                 ("POST", "/apis/apps/v1/namespaces/default/deployments"),
@@ -359,7 +360,10 @@ def test_the_apps_manifests_are_applied_with_kubernetes_core_and_a_stuck_rollout
             assert stuck.returncode != 0
             assert ("PATCH", "/apis/apps/v1/namespaces/default/deployments/application-01") in [
                 (method, path) for method, path, _type in api.writes]
-            assert "Apply the app's manifests" in stuck.output and "timed out" in stuck.output.lower(), stuck
+            message = " ".join(stuck.output.split())
+            assert ("refused: the endpoints of application-01 were not looked for and HAProxy was not touched on any "
+                    "node, because %s failed:" % manifest) in message, stuck
+            assert "timed out" in message.lower() and "cloud.rollout_timeout, 3 s" in message, stuck
             assert KUBE_TOKEN not in stuck.output
         finally:
             app["cloud"] = saved_cloud
