@@ -1,6 +1,7 @@
-"""deploy.yml against a real moto server and real HAProxy: the cloud server's endpoint is found in AWS (the ELB the
-Kubernetes service controller tagged for the Service, a function URL), resolved through HAProxy's resolvers, probed,
-recorded in the node's state store and swapped in with a hitless reload, under traffic, with no failed request.
+"""deploy.yml against a real moto server and two real HAProxy nodes: the cloud server's endpoint is found in AWS (the
+ELB the Kubernetes service controller tagged for the Service, a function URL), resolved through HAProxy's resolvers,
+probed, recorded in each node's state store and swapped in with a hitless reload, under traffic, with no failed
+request; a node that fails puts every node back.
 
 ELB names do not resolve on this machine: a DNS stand-in on loopback (dns_standin.py, real DNS over UDP) answers for
 them, as a VPC resolver would, and HAProxy's `resolvers` section asks it (haproxy_resolvers.nameservers). The ELBs'
@@ -16,7 +17,8 @@ import yaml
 import traffic
 from aws_helpers import aws_client, create_function
 from dns_standin import DnsStandin
-from localenv_fixture import ROOT, LocalEnv, adhoc
+from haproxy_process import runtime
+from localenv_fixture import ROOT, VENV_BIN, FleetEnv, adhoc
 from test_role_haproxy import Upstream, make_ca, make_server_cert
 
 APP = "application-01"
@@ -24,17 +26,21 @@ HOST = "application-01.6play.fr"
 CLOUD = "aws-prod-Kubernetes-application-01"
 SERVICE = {"namespace": "default", "name": "application-01"}
 CLUSTER = "k8s.6play.fr"
-# HAProxy and upstreams 26080-26544, moto 22566, the DNS stand-in 23353, the ELBs' upstreams 26601-26603 and the
-# function URL's on 127.0.0.44:443: they clash with no other test environment.
+# HAProxy nodes 26080 and 26090, upstreams 26181-26544, moto 22566, the DNS stand-in 23353, the ELBs' upstreams
+# 26601-26603, the Kubernetes stand-in 25443 and the function URL's on 127.0.0.44:443: they clash with no other test
+# environment.
 PORT_OFFSET = 18000
-FUNCTION_ADDRESS = "127.0.0.44"
+# A function URL is always on port 443: its upstream has a loopback address of its own (one per shifted environment).
+FUNCTION_ADDRESS = "127.0.0.%d" % (44 + int(os.environ.get("CLOUDSHIFT_TEST_PORT_SHIFT", "0") or 0) // 100 % 200)
 
 
-class DeployEnv(LocalEnv):
-    """The local environment with its app model and resolvers in an extra-vars file the tests change."""
+class DeployEnv(FleetEnv):
+    """Two nodes of the local environment, with the app model and resolvers in an extra-vars file the tests change;
+    the readers (runtime, state_dir, config_file) point at node-a unless told otherwise."""
 
     def __init__(self, run_dir, port_offset):
-        super().__init__(run_dir, port_offset)
+        super().__init__(run_dir, port_offset, nodes=2)
+        self.on("node-a")
         with open(os.path.join(ROOT, "inventories", "local", "group_vars", "haproxy", "apps.yml")) as handle:
             self.apps = yaml.safe_load(handle)["cloudshift_apps"]
         self.vars_file = os.path.join(self.run_dir, "deploy-vars.yml")
@@ -66,6 +72,9 @@ class DeployEnv(LocalEnv):
     def playbook(self, name, *extra, **options):
         return super().playbook(name, "-e", "@" + self.vars_file, *extra, **options)
 
+    def changed_anywhere(self, run):
+        return sum(run.changed(node) for node in self.nodes)
+
     def deploy(self, *extra, **options):
         return self.playbook("deploy.yml", "-e", "app=%s" % APP, *extra, **options)
 
@@ -77,8 +86,11 @@ class DeployEnv(LocalEnv):
         cert = make_server_cert(self.ca_key, self.ca_cert, host, self.run_dir, name)
         return Upstream(name, port, cert=cert, address=address)
 
-    def record(self):
-        with open(os.path.join(self.state_dir, "apps", APP + ".json")) as handle:
+    def record(self, node="node-a", app=APP):
+        path = os.path.join(self.node_dir(node), "state", "apps", app + ".json")
+        if not os.path.exists(path):
+            return None
+        with open(path) as handle:
             return json.load(handle)
 
     def audit(self):
@@ -97,7 +109,9 @@ def env(tmp_path_factory):
         server["discover"] = {"service": SERVICE, "cluster": CLUSTER}
         local.write_model()
         local.playbook("site.yml")
-        local.wait_status(APP, CLOUD, "UP")
+        for node in local.nodes:
+            local.on(node).wait_status(APP, CLOUD, "UP")
+        local.on("node-a")
         yield local
     finally:
         local.down()
@@ -153,8 +167,8 @@ def balancers(env):
         env.migrate(APP, 0, "-e", "force=true")
 
 
-def running_endpoint(env, backend=APP, server=CLOUD):
-    for line in env.runtime("show servers state %s" % backend).splitlines():
+def running_endpoint(env, backend=APP, server=CLOUD, node="node-a"):
+    for line in runtime(env.socket_of(node), "show servers state %s" % backend).splitlines():
         fields = line.split()
         if len(fields) > 18 and not line.startswith("#") and fields[3] == server:
             return {"address": fields[4], "fqdn": fields[17], "port": int(fields[18])}
@@ -182,12 +196,14 @@ def test_deploy_finds_the_services_elb_checks_it_and_swaps_it_in_under_traffic_t
         assert running.result.failed == 0, running.result.as_dict()
         assert running.result.sent > 100
         assert "resolved by nameserver %s: 127.0.0.1" % env.dns.address in swapped.output, swapped
-        endpoint = env.record()["endpoints"][CLOUD]
-        assert (endpoint["address"], endpoint["port"], endpoint["kind"], endpoint["name"]) == (
-            old["DNSName"], first_port, "application", "k8s-default-app01-aaaa")
-        assert endpoint["previous"] is None
+        for node in env.nodes:
+            endpoint = env.record(node)["endpoints"][CLOUD]
+            assert (endpoint["address"], endpoint["port"], endpoint["kind"], endpoint["name"]) == (
+                old["DNSName"], first_port, "application", "k8s-default-app01-aaaa")
+            assert endpoint["previous"] is None
+            assert running_endpoint(env, node=node) == {"address": "127.0.0.1", "fqdn": old["DNSName"],
+                                                        "port": first_port}
         assert "server %s %s:%d check ssl" % (CLOUD, old["DNSName"], first_port) in open(env.config_file).read()
-        assert running_endpoint(env) == {"address": "127.0.0.1", "fqdn": old["DNSName"], "port": first_port}
         assert env.recorded_step(APP) == 50
         proxied_first = len(first.proxied())
         assert proxied_first > 20, "the new endpoint took no traffic after the swap"
@@ -197,7 +213,7 @@ def test_deploy_finds_the_services_elb_checks_it_and_swaps_it_in_under_traffic_t
         # Again with nothing new in AWS: nothing changes, no reload.
         pid = env.worker_pid()
         again = env.deploy()
-        assert again.changed() == 0 and env.worker_pid() == pid, again
+        assert env.changed_anywhere(again) == 0 and env.worker_pid() == pid, again
 
         # A new ELB replaces the old one (the Service was recreated): the same run swaps it in, no request fails
         # and none reaches the old endpoint once the new worker runs.
@@ -211,15 +227,55 @@ def test_deploy_finds_the_services_elb_checks_it_and_swaps_it_in_under_traffic_t
         # At most one request per keep-alive client connection is still served by the old worker.
         assert len(first.proxied()) - at_swap <= 4, "the old ELB kept taking traffic after the reload"
         assert len(second.proxied()) > 20
-        endpoint = env.record()["endpoints"][CLOUD]
-        assert (endpoint["address"], endpoint["port"]) == (new["DNSName"], second_port)
-        assert (endpoint["previous"]["address"], endpoint["previous"]["port"]) == (old["DNSName"], first_port)
-        assert running_endpoint(env) == {"address": "127.0.0.1", "fqdn": new["DNSName"], "port": second_port}
+        for node in env.nodes:
+            endpoint = env.record(node)["endpoints"][CLOUD]
+            assert (endpoint["address"], endpoint["port"]) == (new["DNSName"], second_port)
+            assert (endpoint["previous"]["address"], endpoint["previous"]["port"]) == (old["DNSName"], first_port)
+            assert running_endpoint(env, node=node) == {"address": "127.0.0.1", "fqdn": new["DNSName"],
+                                                        "port": second_port}
         swaps = [item for item in env.audit() if item["action"] == "endpoint"]
-        assert len(swaps) == 2 and new["DNSName"] in swaps[-1]["note"] and old["DNSName"] in swaps[-1]["note"]
+        assert len(swaps) == 4 and all(new["DNSName"] in item["note"] and old["DNSName"] in item["note"]
+                                       for item in swaps[2:])
+        assert sorted(item["note"].split(":")[0] for item in swaps[2:]) == ["node-a", "node-b"]
 
         status = env.playbook("status.yml", "-e", "app=%s" % APP)
-        assert "%s:%d" % (new["DNSName"], second_port) in status.output, status
+        text = " ".join(status.output.split())
+        for node in env.nodes:
+            assert ("%s: %s server %s at %s:%d [application k8s-default-app01-bbbb]" % (
+                node, APP, CLOUD, new["DNSName"], second_port)) in text, status
+        assert "every node is at its recorded state and they agree" in text, status
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_node_that_fails_its_read_back_puts_every_node_back_at_the_previous_endpoint(env, balancers):
+    """One transaction over the fleet: node-b's running server is moved elsewhere over its runtime API just before
+    the read back (a deterministic fault at that task); node-a had swapped fine, and both end at the old endpoint."""
+    first_port, second_port = 8601 + env.port_offset, 8602 + env.port_offset
+    first, second = env.upstream("elb-a", first_port), env.upstream("elb-b", second_port)
+    try:
+        old = balancers.create("k8s-default-app01-dddd", first_port)
+        env.deploy()
+        new = balancers.create("k8s-default-app01-eeee", second_port)
+        balancers.untag(old)
+        breaking = [os.path.join(VENV_BIN, "python"), "-c",
+                    "import sys; sys.path.insert(0, %r); from haproxy_process import runtime; "
+                    "print(runtime(%r, 'set server %s/%s addr 127.0.0.1 port 9'))" % (
+                        os.path.dirname(os.path.abspath(__file__)), env.socket_of("node-b"), APP, CLOUD)]
+        failed = env.deploy("-e", "migration_deploy_resolve_wait=2", check=False, hooks=[
+            {"event": "task_start", "task": "Read the running HAProxy back at the new endpoints", "run": breaking}])
+        assert failed.returncode != 0
+        text = " ".join(failed.output.split())
+        assert ("the new endpoints of %s failed on node-b at 'Read the running HAProxy back at the new endpoints "
+                "(their names resolved by its resolvers)'" % APP) in text, failed
+        assert "%s/%s runs at %s:9, not %s:%d" % (APP, CLOUD, new["DNSName"].lower(), new["DNSName"], second_port) in text
+        assert "every node is back at its previous endpoints" in text
+        for node in env.nodes:
+            endpoint = env.record(node)["endpoints"][CLOUD]
+            assert (endpoint["address"], endpoint["port"]) == (old["DNSName"], first_port), node
+            assert running_endpoint(env, node=node)["port"] == first_port and \
+                running_endpoint(env, node=node)["fqdn"] == old["DNSName"], node
     finally:
         first.close()
         second.close()
@@ -227,7 +283,7 @@ def test_deploy_finds_the_services_elb_checks_it_and_swaps_it_in_under_traffic_t
 
 def test_an_endpoint_that_does_not_resolve_or_answer_is_refused_and_nothing_changes(env, balancers):
     port = 8603 + env.port_offset
-    before = json.dumps(env.record(), sort_keys=True) if os.path.exists(os.path.join(env.state_dir, "apps", APP + ".json")) else None
+    before = json.dumps([env.record(node) for node in env.nodes], sort_keys=True)
     config_before = open(env.config_file).read()
     unknown = balancers.create("k8s-default-app01-cccc", port, resolve=False)
     refused = env.deploy(check=False)
@@ -238,7 +294,7 @@ def test_an_endpoint_that_does_not_resolve_or_answer_is_refused_and_nothing_chan
     silent = env.deploy(check=False)
     assert silent.returncode != 0
     assert "the probe of %s:%d failed: ConnectionRefusedError" % (unknown["DNSName"], port) in silent.output, silent
-    after = json.dumps(env.record(), sort_keys=True) if os.path.exists(os.path.join(env.state_dir, "apps", APP + ".json")) else None
+    after = json.dumps([env.record(node) for node in env.nodes], sort_keys=True)
     assert after == before and open(env.config_file).read() == config_before
 
 
@@ -277,9 +333,9 @@ def test_a_function_url_is_found_and_its_server_answers_under_the_functions_own_
         env.playbook("site.yml")
         deployed = env.playbook("deploy.yml", "-e", "app=application-02")
         assert "function_url" in deployed.output, deployed
-        with open(os.path.join(env.state_dir, "apps", "application-02.json")) as handle:
-            endpoint = json.load(handle)["endpoints"][server["name"]]
-        assert (endpoint["address"], endpoint["port"], endpoint["host"]) == (host, 443, host)
+        for node in env.nodes:
+            endpoint = env.record(node, "application-02")["endpoints"][server["name"]]
+            assert (endpoint["address"], endpoint["port"], endpoint["host"]) == (host, 443, host)
         config = open(env.config_file).read()
         assert "listen cloudshift-relay:application-02:%s" % server["name"] in config
         assert "http-request set-header Host %s" % host in config
@@ -294,9 +350,11 @@ def test_a_function_url_is_found_and_its_server_answers_under_the_functions_own_
         server.clear()
         server.update(saved)
         env.write_model()
-        put_back = adhoc(env, "cloudshift.migration.migration_endpoint", {
-            "state_dir": env.state_dir, "app": "application-02", "server": saved["name"], "state": "previous"})
-        assert not put_back.failed and put_back["endpoint"] is None, put_back.output
+        for node in env.nodes:
+            put_back = adhoc(env, "cloudshift.migration.migration_endpoint", {
+                "state_dir": os.path.join(env.node_dir(node), "state"), "app": "application-02",
+                "server": saved["name"], "state": "previous"})
+            assert not put_back.failed and put_back["endpoint"] is None, put_back.output
         env.playbook("site.yml")
         function.close()
         aws_client(env, "lambda").delete_function(FunctionName=name)
