@@ -61,6 +61,10 @@ def tarball(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory, tarball):
     place = Fresh(tmp_path_factory.mktemp("fresh"))
+    # Its dependency kubernetes.core (galaxy.yml) is already there, as Galaxy would have put it: offline, the install
+    # resolves it from the path.
+    shutil.copytree(os.path.join(ROOT, ".ansible", "collections", "ansible_collections", "kubernetes"),
+                    os.path.join(place.collections, "ansible_collections", "kubernetes"))
     place.run("ansible-galaxy", "collection", "install", "--offline", "-p", place.collections, tarball)
     # playbooks/awx.yml needs awx.awx, installed next to it as an operator would from Galaxy
     shutil.copytree(os.path.join(ROOT, ".ansible", "collections", "ansible_collections", "awx"),
@@ -90,7 +94,7 @@ def test_the_tarball_carries_the_collection_and_nothing_of_development(tarball):
     with tarfile.open(tarball) as archive:
         manifest = json.load(archive.extractfile("MANIFEST.json"))
     assert manifest["collection_info"]["version"] == GALAXY["version"]
-    assert manifest["collection_info"]["dependencies"] == {}
+    assert manifest["collection_info"]["dependencies"] == {"kubernetes.core": ">=5.0.0"}
 
 
 def test_it_installs_into_a_fresh_path_and_is_listed(fresh):
