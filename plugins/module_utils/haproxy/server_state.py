@@ -33,16 +33,22 @@ def with_weights(answer, weights):
     not at a weight the previous configuration left (leaving step 100, the on-prem servers' backup weight beside a
     cloud weight of the initial step's). Every other field, and every server not listed, is kept as it is.
     """
+    def weighted(fields, wanted):
+        fields[UWEIGHT_FIELD], fields[IWEIGHT_FIELD] = str(int(wanted[0])), str(int(wanted[1]))
+        return fields
+    return _rewrite_listed(answer, weights, IWEIGHT_FIELD, weighted)
+
+
+def _rewrite_listed(answer, table, last_field, rewrite):
+    """The answer with each server line listed in table ({backend: {server: wanted}}) passed through
+    rewrite(fields, wanted); header lines, short lines and servers not listed are kept as they are (pure)."""
     lines = []
     for line in answer.split("\n"):
         fields = line.split(" ")
         wanted = None
-        if not line.startswith("#") and len(fields) > IWEIGHT_FIELD:
-            wanted = (weights.get(fields[BACKEND_FIELD]) or {}).get(fields[SERVER_FIELD])
-        if wanted is not None:
-            fields[UWEIGHT_FIELD], fields[IWEIGHT_FIELD] = str(int(wanted[0])), str(int(wanted[1]))
-            line = " ".join(fields)
-        lines.append(line)
+        if not line.startswith("#") and len(fields) > last_field:
+            wanted = (table.get(fields[BACKEND_FIELD]) or {}).get(fields[SERVER_FIELD])
+        lines.append(" ".join(rewrite(fields, wanted)) if wanted is not None else line)
     return "\n".join(lines)
 
 
@@ -80,16 +86,7 @@ def with_addresses(answer, addresses):
     """A `show servers state` answer whose listed servers carry the configuration's address and port (pure).
 
     addresses: {backend: {server: {"address", "port", "resolved"}}} (the app model's server_state_addresses)."""
-    lines = []
-    for line in answer.split("\n"):
-        fields = line.split(" ")
-        wanted = None
-        if not line.startswith("#") and len(fields) > PORT_FIELD:
-            wanted = (addresses.get(fields[BACKEND_FIELD]) or {}).get(fields[SERVER_FIELD])
-        if wanted is not None:
-            line = " ".join(address_fields(fields, wanted))
-        lines.append(line)
-    return "\n".join(lines)
+    return _rewrite_listed(answer, addresses, PORT_FIELD, address_fields)
 
 
 def write_server_state_file(answer, path, weights=None, addresses=None):

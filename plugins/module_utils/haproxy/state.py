@@ -174,31 +174,28 @@ def endpoint_problem(endpoint, where, nested=True):
     return None
 
 
-def record_problem(data):
-    """What makes a loaded state record unusable (a step that is not an integer 0-100...), or None (pure)."""
-    problem = _entry_problem(data, "", RECORD_FIELDS)
-    if problem:
-        return problem
-    endpoints = data.get("endpoints")
-    if endpoints is not None:
-        if not isinstance(endpoints, dict):
-            return "endpoints is %s, not an object" % json.dumps(endpoints)
-        for server in sorted(endpoints):
-            problem = endpoint_problem(endpoints[server], "endpoints.%s." % server)
-            if problem:
-                return problem
-    if "format" in data and data["format"] != STATE_FORMAT:
-        return "format is %s, not %d" % (json.dumps(data["format"]), STATE_FORMAT)
-    routes = data.get("routes")
-    if routes is None:
+def _keyed_problem(data, key, check):
+    """The first problem of the objects of data[key] ({name: object}), each checked by check(object, where)."""
+    entries = data.get(key)
+    if entries is None:
         return None
-    if not isinstance(routes, dict):
-        return "routes is %s, not an object" % json.dumps(routes)
-    for name in sorted(routes):
-        problem = _entry_problem(routes[name], "routes.%s." % name)
+    if not isinstance(entries, dict):
+        return "%s is %s, not an object" % (key, json.dumps(entries))
+    for name in sorted(entries):
+        problem = check(entries[name], "%s.%s." % (key, name))
         if problem:
             return problem
     return None
+
+
+def record_problem(data):
+    """What makes a loaded state record unusable (a step that is not an integer 0-100...), or None (pure)."""
+    problem = _entry_problem(data, "", RECORD_FIELDS) or _keyed_problem(data, "endpoints", endpoint_problem)
+    if problem:
+        return problem
+    if "format" in data and data["format"] != STATE_FORMAT:
+        return "format is %s, not %d" % (json.dumps(data["format"]), STATE_FORMAT)
+    return _keyed_problem(data, "routes", _entry_problem)
 
 
 def _entry(data, route):
