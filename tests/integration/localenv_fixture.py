@@ -70,7 +70,8 @@ def adhoc(env, module, args, check=False, diff=False, verbosity=0):
 class LocalEnv:
     def __init__(self, run_dir, port_offset):
         self.run_dir = str(run_dir)
-        # CLOUDSHIFT_TEST_PORT_SHIFT moves every test environment, so two checkouts can run their suites at once.
+        # CLOUDSHIFT_TEST_PORT_SHIFT moves every test environment, so two checkouts can run their suites at once. The
+        # environments' offsets are 2000 apart and each spans about 600 ports: shift by 1000 (100 collides).
         self.port_offset = port_offset + int(os.environ.get("CLOUDSHIFT_TEST_PORT_SHIFT", "0") or 0)
         self.env = dict(os.environ, CLOUDSHIFT_RUN_DIR=self.run_dir, CLOUDSHIFT_PORT_OFFSET=str(self.port_offset),
                         ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
