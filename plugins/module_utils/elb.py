@@ -19,6 +19,7 @@ from ansible.module_utils.six.moves import http_client
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AwsError, AWS_ARGUMENT_SPEC, \
     aws_client, aws_problems, call, paginate
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import is_ip_address
 
 LOAD_BALANCER_TYPES = ("auto", "application", "network", "gateway", "classic")
 ELB_NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -86,7 +87,7 @@ def probe_problems(probe):
     problems = []
     for key in ("address", "host", "sni"):
         value = probe.get(key)
-        if value is not None and not HOST_PATTERN.match(value) and not _is_ip(value):
+        if value is not None and not HOST_PATTERN.match(value) and not is_ip_address(value):
             problems.append("invalid probe %s %r: a host name or an IP address" % (key, value))
     if not 1 <= (probe.get("port") or 0) <= 65535:
         problems.append("invalid probe port %r: 1 to 65535" % probe.get("port"))
@@ -101,16 +102,6 @@ def probe_problems(probe):
     if not probe.get("expect_status"):
         problems.append("probe expect_status is empty: give the statuses a healthy endpoint answers")
     return problems
-
-
-def _is_ip(value):
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, value)
-            return True
-        except (socket.error, ValueError):
-            continue
-    return False
 
 
 # -- the ELB's own view ----------------------------------------------------------------------

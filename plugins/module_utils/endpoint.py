@@ -15,6 +15,7 @@ from ansible_collections.cloudshift.migration.plugins.module_utils import dns, e
 from ansible_collections.cloudshift.migration.plugins.module_utils.aws import AWS_ARGUMENT_SPEC, AwsError, \
     aws_client, aws_problems, call, paginate
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import is_ip_address
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 SERVICE_TAG = "kubernetes.io/service-name"
@@ -125,7 +126,7 @@ def check_endpoint(endpoint, probe, resolve=dns.resolve, send=elb.probe_endpoint
     (a function URL's own, else the probe's) and SNI: {"resolved", "resolved_by", "probe", "healthy", "problems"}."""
     checked = {"resolved": [], "resolved_by": None, "probe": None, "healthy": False, "problems": []}
     address = endpoint["address"]
-    if elb._is_ip(address):
+    if is_ip_address(address):
         checked.update(resolved=[address], resolved_by="the endpoint (an IP address)")
     else:
         try:

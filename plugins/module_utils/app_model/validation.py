@@ -30,7 +30,8 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.retry
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.routes import route_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.shadow import shadow_problems
 from ansible_collections.cloudshift.migration.plugins.module_utils.notify import webhook_problems
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import describe_bad_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
+    ADDRESS_PATTERN, HOST_PATTERN, describe_bad_name)
 
 # roles/haproxy/defaults/main.yml, for the variables read here (haproxy_config_dir rendered as /etc/haproxy);
 # a unit test keeps them equal.
@@ -73,8 +74,8 @@ DEFAULTS = {
 # The template's patterns, but anchored with \Z (Jinja's `$` let a value end with a newline through) and with bind
 # lines split on spaces and tabs only (\s let a newline, and so a second configuration line, through).
 NAME = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.:-]{1,128}\Z")
-HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
-ADDRESS = re.compile(r"^([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])\Z")
+HOST = HOST_PATTERN
+ADDRESS = ADDRESS_PATTERN
 TIME = re.compile(r"^[0-9]+(us|ms|s|m|h|d)?\Z")
 URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*\Z")
 STATUSES = re.compile(r"^[1-5][0-9]{2}(-[1-5][0-9]{2})?(,[1-5][0-9]{2}(-[1-5][0-9]{2})?)*\Z")

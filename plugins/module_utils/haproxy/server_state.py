@@ -8,10 +8,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import socket
-
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.fileio import atomic_write
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import is_ip_address
 
 SERVER_STATE_VERSION_LINE = "1"
 # Fields of a server line of `show servers state` (version 1): be_id be_name srv_id srv_name srv_addr srv_op_state
@@ -52,16 +51,6 @@ def _rewrite_listed(answer, table, last_field, rewrite):
     return "\n".join(lines)
 
 
-def _is_ip(value):
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, value)
-            return True
-        except (socket.error, ValueError, TypeError):
-            continue
-    return False
-
-
 def address_fields(fields, wanted):
     """The address fields of one server line made the configuration's (pure): HAProxy takes a server's port (and
     its last address) from the file at a reload even when the configuration moved it elsewhere (a new ELB name, a
@@ -70,9 +59,8 @@ def address_fields(fields, wanted):
     port is kept as it is (its last address stays, so the new worker needs no resolution first)."""
     address, port = wanted["address"], str(int(wanted["port"]))
     fields = list(fields)
-    if _is_ip(address):
-        if (fields[ADDR_FIELD], fields[FQDN_FIELD], fields[PORT_FIELD]) != (address, NO_VALUE, port):
-            fields[ADDR_FIELD], fields[FQDN_FIELD], fields[PORT_FIELD] = address, NO_VALUE, port
+    if is_ip_address(address):
+        fields[ADDR_FIELD], fields[FQDN_FIELD], fields[PORT_FIELD] = address, NO_VALUE, port
     elif fields[FQDN_FIELD].lower() != address.lower() or fields[PORT_FIELD] != port:
         # A name the old worker never resolved: the address it was last seen at, else none (HAProxy's resolvers
         # find it; the server takes no traffic until they do, as at a start).

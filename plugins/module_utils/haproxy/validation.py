@@ -13,10 +13,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import socket
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 
 NAME_PATTERN = re.compile(r"\A[A-Za-z0-9_.:-]{1,128}\Z")
+# A host name, and what a server line of haproxy.cfg takes as its address (a name, an IPv4 or a bracketed IPv6).
+HOST_PATTERN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+ADDRESS_PATTERN = re.compile(r"^([A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])\Z")
 FORBIDDEN_DESCRIPTIONS = (
     (";", "a ';' (command separator)"),
     ("\n", "a newline"),
@@ -29,6 +33,17 @@ FORBIDDEN_DESCRIPTIONS = (
 
 class ValidationError(CloudshiftError, ValueError):
     pass
+
+
+def is_ip_address(value):
+    """Whether value is an IPv4 or IPv6 address (not a name)."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, value)
+            return True
+        except (socket.error, ValueError, TypeError):
+            continue
+    return False
 
 
 def describe_bad_name(name):
