@@ -107,6 +107,8 @@ def test_each_swap_keeps_the_endpoint_it_replaced_and_previous_puts_it_back_exac
     (dict(ELB, port=70000), "endpoints.aws-cloud.port is 70000, not a port 1-65535"),
     (dict(ELB, address="a;b"), 'endpoints.aws-cloud.address is "a;b", not a host name or an IP address'),
     (dict(ELB, host="a b"), 'endpoints.aws-cloud.host is "a b", not a name or an address'),
+    (dict(ELB, address="elb.example.com:443"), 'endpoints.aws-cloud.address is "elb.example.com:443", not a host name'),
+    (dict(ELB, resolved="elb.example.com"), 'endpoints.aws-cloud.resolved is "elb.example.com", not an IP address'),
     (dict(ELB, weight=3), "endpoints.aws-cloud.weight is not a field of an endpoint"),
     (dict(ELB, previous=dict(ELB, previous=ELB)), "endpoints.aws-cloud.previous.previous holds a previous"),
 ])

@@ -34,7 +34,8 @@ import json
 import os
 
 from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
-from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import validate_name
+from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.validation import (
+    ADDRESS_PATTERN, HOST_PATTERN, is_ip_address, validate_name)
 from ansible_collections.cloudshift.migration.plugins.module_utils.jsonfile import JsonFileError, read_json, write_json
 
 HISTORY_LENGTH = 50
@@ -155,8 +156,9 @@ def endpoint_problem(endpoint, where, nested=True):
     unknown = sorted(key for key in endpoint if key not in ENDPOINT_FIELDS)
     if unknown:
         return "%s%s is not a field of an endpoint (fields: %s)" % (where, unknown[0], ", ".join(ENDPOINT_FIELDS))
+    # The address goes into haproxy.cfg's server line: the app model's own check of a server's address.
     address = endpoint.get("address")
-    if not isinstance(address, str) or not address or any(char.isspace() or char in ";#'\"" for char in address):
+    if not isinstance(address, str) or not ADDRESS_PATTERN.match(address):
         return "%saddress is %s, not a host name or an IP address" % (where, json.dumps(address))
     port = endpoint.get("port")
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
@@ -165,8 +167,11 @@ def endpoint_problem(endpoint, where, nested=True):
         value = endpoint.get(key)
         if value is not None and not isinstance(value, str):
             return "%s%s is %s, not a string" % (where, key, json.dumps(value))
-        if key in ("host", "resolved") and value is not None and any(char.isspace() for char in value):
-            return "%s%s is %s, not a name or an address" % (where, key, json.dumps(value))
+    host, resolved = endpoint.get("host"), endpoint.get("resolved")
+    if host is not None and not HOST_PATTERN.match(host):
+        return "%shost is %s, not a name or an address" % (where, json.dumps(host))
+    if resolved is not None and not is_ip_address(resolved):
+        return "%sresolved is %s, not an IP address" % (where, json.dumps(resolved))
     if endpoint.get("previous") is not None:
         if not nested:
             return "%sprevious holds a previous of its own" % where
