@@ -266,6 +266,7 @@ def test_the_read_back_names_a_server_running_elsewhere_or_not_resolved_yet():
     assert endpoints.read_back_problems(running, {"application-01": {"other": {"address": "10.0.0.2", "port": 80}}}) == [
         "application-01/other runs at 10.0.0.1:80, not 10.0.0.2:80"]
     assert endpoints.read_back_problems(running, {"x": {"y": {"address": "a", "port": 1}}}) == ["x/y is not in the running HAProxy"]
+    assert endpoints.read_back_problems(running, wanted, require_address=False) == []  # status: there, resolving
     assert endpoints.expected_of({"a": {"s": 1, "t": 2}, "b": {"t": 3}}, ["s"]) == {"a": {"s": 1}}
 
 
@@ -305,3 +306,17 @@ def test_manifests_need_files_a_cluster_to_apply_them_to_and_a_sane_rollout_time
     apps[0].pop("cloud")
     with pytest.raises(AppModelError, match="no cloud server with a discover entry and no manifests"):
         deploy_request({"app": "application-01"}, apps, ["node-a"])
+
+
+def test_status_flags_a_cloud_server_running_elsewhere_but_not_one_whose_name_is_still_resolving():
+    from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.drift import endpoint_rows
+    model = resolve(APPS, {"application-01": state.with_endpoint(None, "application-01", "aws-cloud", ELB)})
+    resolving = {("application-01", "aws-cloud"): {"address": None, "fqdn": OLD_ELB, "port": 443}}
+    (row,) = endpoint_rows(resolving, model)
+    assert (row["problem"], row["running"], row["wanted"]) == (None, "%s:443 (not resolved yet)" % OLD_ELB,
+                                                               "%s:443" % OLD_ELB)
+    assert row["recorded"] == "%s:443 [application k8s-default-app01-aaaa]" % OLD_ELB
+    elsewhere = {("application-01", "aws-cloud"): {"address": "10.0.0.7", "fqdn": NEW_ELB, "port": 443}}
+    (row,) = endpoint_rows(elsewhere, model)
+    assert row["problem"].startswith("app application-01: application-01/aws-cloud runs at %s:443, not %s:443"
+                                     % (NEW_ELB, OLD_ELB))

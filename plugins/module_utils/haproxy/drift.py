@@ -48,6 +48,11 @@ class DriftError(CloudshiftError):
 def targets(apps, states=None):
     """[{backend, app, route, initial_step, cloud, onprem, step, step_source}] of every app and route backend, as the
     app model resolves them at the node's recorded steps (the names checked as the runtime API needs them)."""
+    return targets_of(checked_model(apps, states))
+
+
+def checked_model(apps, states=None):
+    """The app model resolved at the node's recorded steps, its names checked as the runtime API needs them."""
     if not isinstance(apps, list):
         raise DriftError("apps must be the app model (a list of apps), got %r" % (apps,))
     for app in apps:
@@ -61,9 +66,12 @@ def targets(apps, states=None):
         for route in app.get("routes") or []:
             validate_name(route.get("name"), "route")
     try:
-        model = resolve(apps, states or {})
+        return resolve(apps, states or {})
     except (AppModelError, KeyError, TypeError, ValueError) as exc:
         raise DriftError("the app model cannot be resolved: %s" % exc)
+
+
+def targets_of(model):
     return [{"backend": backend["name"], "app": backend["app"], "route": backend["route"],
              "initial_step": backend["initial_step"], "cloud": backend["cloud_servers"],
              "onprem": backend["onprem_servers"], "step": backend["step"],
@@ -270,7 +278,8 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
         validate_map_path(shadow_map)
     states, damaged = recorded_states(state_dir, apps)
     readable = [app for app in apps if app["name"] not in damaged]  # nothing of a damaged app is reconciled
-    target_list = targets(readable, states)
+    model = checked_model(readable, states)
+    target_list = targets_of(model)
     live = read_state(client, target_list, require_admin=reconcile)
     backends = []
     drift = []
@@ -304,7 +313,7 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
     drift.extend(pending_line(app["name"], route, change) for app in readable
                  for route, change in pending_entries(states.get(app["name"])))
     drift.extend(row["problem"] for row in shadow_rows if row["drift"])
-    endpoints = endpoint_rows(running_endpoints(client.show_servers_state()), readable, states)
+    endpoints = endpoint_rows(running_endpoints(client.show_servers_state()), model)
     drift.extend(row["problem"] for row in endpoints if row["problem"])
     changed = bool(reconcile and (any(entry["reconciled"] for entry in backends) or any(row["changed"] for row in map_rows)
                                   or any(row["changed"] for row in shadow_rows)))
@@ -319,11 +328,10 @@ def node_drift(client, state_dir, apps, maps, shadow_map, reconcile=False, check
             "remaining": remaining, "commands": commands, "damaged_states": damaged, "endpoints": endpoints}
 
 
-def endpoint_rows(running, apps, states):
-    """Each cloud server of the apps as the node runs it against where the app model puts it (its endpoint recorded
-    by deploy.yml, else the inventory's address): [{app, server, where, endpoint, running, problem}] (pure).
+def endpoint_rows(running, model):
+    """Each cloud server of the resolved app model as the node runs it against where the model puts it (its endpoint
+    recorded by deploy.yml, else the inventory's address): [{app, server, where, endpoint, running, problem}] (pure).
     running: endpoints.running_endpoints of the node's `show servers state`."""
-    model = resolve(apps, states)
     addresses = model["server_state_addresses"]
     rows = []
     for backend in model["backends"]:
@@ -335,8 +343,9 @@ def endpoint_rows(running, apps, states):
             where = server["relay"] or backend["name"]
             wanted = addresses[where][server["name"]]
             live = running.get((where, server["name"]))
-            problems = read_back_problems(running, {where: {server["name"]: wanted}}) if live else []
-            problems = [problem for problem in problems if "has not resolved" not in problem]
+            # A name its resolvers have not answered yet is where it should be: status says so in `running`.
+            problems = read_back_problems(running, {where: {server["name"]: wanted}}, require_address=False) \
+                if live else []
             rows.append({"app": backend["app"], "server": server["name"], "where": where,
                          "endpoint": server["endpoint"], "recorded": describe_endpoint(server["endpoint"]) if
                          server["endpoint"] else None, "wanted": "%s:%s" % (wanted["address"], wanted["port"]),

@@ -9,9 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 import time
 
+from ansible_collections.cloudshift.migration.plugins.module_utils.errors import CloudshiftError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.client import HAProxyError
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.server_state import NO_VALUE
 from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.state import (
@@ -91,9 +91,9 @@ def running_endpoints(rows):
     return running
 
 
-def read_back_problems(running, wanted):
+def read_back_problems(running, wanted, require_address=True):
     """Servers not running where the app model puts them (pure). wanted: the model's server_state_addresses, limited
-    to the servers a deploy moved; a name must also have resolved to an address."""
+    to the servers a deploy moved; with require_address, a name must also have resolved to an address."""
     problems = []
     for backend in sorted(wanted):
         for server, entry in sorted(wanted[backend].items()):
@@ -106,7 +106,7 @@ def read_back_problems(running, wanted):
             if target != entry["address"].lower() or live["port"] != entry["port"]:
                 problems.append("%s runs at %s:%s, not %s:%s" % (
                     where, target or "no address", live["port"], entry["address"], entry["port"]))
-            elif live["address"] is None:
+            elif require_address and live["address"] is None:
                 problems.append("%s: %s has not resolved to an address yet" % (where, entry["address"]))
     return problems
 
