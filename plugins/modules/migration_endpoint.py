@@ -27,9 +27,8 @@ options:
     type: str
     required: true
   server:
-    description: Name of the app's cloud server.
+    description: Name of the app's cloud server. Required but with V(verify), which takes it or O(servers).
     type: str
-    required: true
   state:
     description:
       - V(present) records O(endpoint) (nothing changes when the server already points at its address, port and
@@ -147,14 +146,15 @@ from ansible_collections.cloudshift.migration.plugins.module_utils.haproxy.endpo
 
 def verify(module):
     params = module.params
-    if not params["socket"] or not params["expected"]:
-        module.fail_json(msg="state=verify needs socket and expected")
+    servers = params["servers"] or ([params["server"]] if params["server"] else [])
+    if not servers:
+        module.fail_json(msg="state=verify needs server or servers, the servers to read back")
     if params["timeout"] <= 0 or params["wait"] < 0:
         module.fail_json(msg="timeout must be above 0 and wait at least 0, got %r and %r" % (params["timeout"], params["wait"]))
     try:
-        expected = expected_of(params["expected"], params["servers"] or [params["server"]])
+        expected = expected_of(params["expected"], servers)
         if not expected:
-            raise EndpointRecordError("none of the servers %s is in expected" % ", ".join(params["servers"] or [params["server"]]))
+            raise EndpointRecordError("none of the servers %s is in expected" % ", ".join(servers))
         result = read_back(RuntimeClient(params["socket"], timeout=params["timeout"]), expected, wait=params["wait"])
     except EndpointRecordError as exc:
         module.fail_json(msg=str(exc))
@@ -169,7 +169,7 @@ def main():
         argument_spec=dict(
             state_dir=dict(type="path", required=True),
             app=dict(type="str", required=True),
-            server=dict(type="str", required=True),
+            server=dict(type="str"),
             state=dict(type="str", choices=["present", "previous", "query", "verify"], default="present"),
             endpoint=dict(type="dict", options=dict(
                 address=dict(type="str", required=True), port=dict(type="int", required=True), host=dict(type="str"),
@@ -182,7 +182,8 @@ def main():
             servers=dict(type="list", elements="str"),
             wait=dict(type="float", default=10.0),
         ),
-        required_if=[("state", "present", ["endpoint"]), ("state", "verify", ["socket", "expected"])],
+        required_if=[("state", "present", ["server", "endpoint"]), ("state", "previous", ["server"]),
+                     ("state", "query", ["server"]), ("state", "verify", ["socket", "expected"])],
         supports_check_mode=True,
     )
     if module.params["state"] == "verify":
